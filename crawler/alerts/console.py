@@ -1,0 +1,47 @@
+"""The console sink: one readable block per new publication, coloured on a terminal.
+
+It is the default when no Slack token is configured, so a newcomer sees alerts at once.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from crawler.alerts.message import alert_message
+from storage.models import AlertOutbox, Publication
+
+
+class ConsoleSink:
+    """Delivers outbox rows whose destination is ``console``."""
+
+    prefix = "console"
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(soft_wrap=False)
+
+    def deliver(self, row: AlertOutbox, publication: Publication | None) -> str | None:
+        if publication is None:
+            self.console.print(f"[bold red]ops[/] {escape(str(row.payload.get('text', '')))}")
+            return None
+        message = alert_message(publication)
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        table.add_row("Link", escape(message.url))
+        for name, value in message.fields:
+            table.add_row(name, escape(value))
+        for title, url in message.attachments:
+            table.add_row("Attachment", f"{escape(title)}: {escape(url)}")
+        if message.summary:
+            table.add_row("Summary", escape(_trim(message.summary, 400)))
+        self.console.print(
+            Panel(table, title=f"[bold]New: {escape(message.title)}[/]", title_align="left")
+        )
+        return None
+
+
+def _trim(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,45 @@
+"""The ``govwatch`` command: ``govwatch <verb> [target] [options]``.
+
+Results go to stdout, logs to stderr. Exit 0 means OK, 1 that a problem was found (a source
+failed, an alert could not be sent), 2 a usage or configuration error. ``--json`` output is
+a stable interface documented in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from crawler.cli import check, crawl, db, demo, sources
+from crawler.cli.context import global_options
+from crawler.errors import ConfigError, GovwatchError, StorageError
+
+app = typer.Typer(
+    name="govwatch",
+    help="Watch government publication sources and alert on new publications.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.callback()(global_options)
+app.command("crawl")(crawl.crawl_command)
+app.command("check")(check.check_command)
+app.command("sources")(sources.sources_command)
+app.command("demo")(demo.demo_command)
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    """Console-script entry point: known errors become one clear line and an exit code."""
+    try:
+        app()
+    except ConfigError as exc:
+        print(f"govwatch: configuration error:\n{exc}", file=sys.stderr)
+        sys.exit(2)
+    except StorageError as exc:
+        print(f"govwatch: database error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except GovwatchError as exc:
+        print(f"govwatch: {exc}", file=sys.stderr)
+        sys.exit(1)

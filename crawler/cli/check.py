@@ -1,0 +1,55 @@
+"""``govwatch check``: fetch a source (or any URL in its format) and print what it parses.
+
+A dry run: nothing is written, no alert is sent. Tooling outside govwatch reads
+``--json`` (one object per item per line, fields in docs/cli.md), so keep it stable.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from crawler.cli.context import pick_sources, stderr, stdout
+from crawler.reactor import run_on_reactor
+from crawler.runner import CrawlOptions, crawl_sources
+
+
+def check_command(
+    source_id: Annotated[str, typer.Argument(metavar="SOURCE")],
+    url: Annotated[
+        list[str] | None, typer.Option("--url", help="Read this URL instead of the configured ones.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per item.")] = False,
+    pages: Annotated[int, typer.Option(help="Pages to follow where the source pages.")] = 1,
+) -> None:
+    """Fetch and parse a source without storing anything; exit 1 if it yields no items.
+
+    Example: govwatch check jp_mext_news --url https://www.mext.go.jp/b_menu/news/index.rdf --json
+    """
+    source = pick_sources([source_id], False)[0]
+    if url:
+        source = source.with_urls(url)
+    if pages > 1:
+        source = source.model_copy(update={"max_pages": pages})
+    options = CrawlOptions(dry_run=True, backfill=pages > 1)
+    summary = run_on_reactor(crawl_sources([source], engine=None, options=options))[0]
+    if as_json:
+        for item in summary.items:
+            print(json.dumps(item.to_json_dict(), ensure_ascii=False))
+    else:
+        table = Table(title=f"{source.id}: {len(summary.items)} items", title_justify="left")
+        for column in ("published", "title", "url", "type"):
+            table.add_column(column, overflow="fold")
+        for item in summary.items:
+            published = item.published.isoformat() if item.published else "—"
+            table.add_row(published, item.title, item.url, item.doc_type or "")
+        stdout.print(table)
+    if summary.failed or not summary.items:
+        reason = summary.error or f"{source.id}: no items could be read"
+        stderr.print(f"govwatch check: {summary.outcome}: {reason}")
+        raise typer.Exit(1)
+    if summary.items_invalid:
+        stderr.print(f"govwatch check: {summary.error}")

@@ -1,0 +1,96 @@
+"""``govwatch crawl``: one pass over some or all sources, then deliver the alerts."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from crawler.alerts.console import ConsoleSink
+from crawler.alerts.outbox import dispatch_pending
+from crawler.cli.context import engine, pick_sources, stdout
+from crawler.reactor import run_on_reactor
+from crawler.runner import CrawlOptions, RunSummary, crawl_sources
+
+NETWORK_HINT = (
+    "could not reach the site from this machine (no network?); "
+    "`govwatch demo` shows govwatch working offline"
+)
+
+
+def crawl_command(
+    source_ids: Annotated[list[str] | None, typer.Argument(metavar="SOURCE...")] = None,
+    all_sources: Annotated[bool, typer.Option("--all", help="Crawl every enabled source.")] = False,
+    backfill: Annotated[
+        bool, typer.Option(help="Alert on a first crawl too, and read older pages.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per run.")] = False,
+) -> None:
+    """Crawl sources once, store new publications and show their alerts.
+
+    Example: govwatch crawl jp_mext_news us_nsf_news
+    """
+    sources = pick_sources(source_ids or [], all_sources)
+    database = engine()
+    summaries = run_on_reactor(
+        crawl_sources(sources, engine=database, options=CrawlOptions(backfill=backfill))
+    )
+    dispatch_pending(database, ConsoleSink())
+    if as_json:
+        for summary in summaries:
+            print(json.dumps(summary_json(summary), ensure_ascii=False))
+    else:
+        print_summary(summaries)
+    if any(summary.failed for summary in summaries):
+        raise typer.Exit(1)
+
+
+def summary_json(summary: RunSummary) -> dict[str, object]:
+    return {
+        "source": summary.source_id,
+        "run_id": summary.run_id,
+        "outcome": summary.outcome,
+        "baseline": summary.is_baseline,
+        "http_statuses": summary.http_statuses,
+        "items": summary.items_parsed,
+        "new": summary.items_new,
+        "invalid": summary.items_invalid,
+        "error": summary.error,
+        "duration_s": round(summary.duration, 3),
+    }
+
+
+def print_summary(summaries: list[RunSummary]) -> None:
+    table = Table(title="Crawl summary", title_justify="left")
+    for column in ("source", "outcome", "fetched", "not modified", "items", "new", "errors"):
+        table.add_column(column)
+    for summary in summaries:
+        statuses = summary.http_statuses
+        fetched = sum(count for code, count in statuses.items() if code != "304")
+        style = "red" if summary.failed else ("green" if summary.items_new else "")
+        new = f"{summary.items_new} (baseline)" if summary.is_baseline else str(summary.items_new)
+        table.add_row(
+            summary.source_id,
+            f"[{style}]{summary.outcome}[/]" if style else summary.outcome,
+            str(fetched),
+            str(statuses.get("304", 0)),
+            str(summary.items_parsed),
+            new,
+            explain_error(summary),
+        )
+    stdout.print(table)
+    if any(summary.is_baseline for summary in summaries):
+        stdout.print(
+            "First crawls are a silent baseline: what is there now is recorded without alerts "
+            "(use --backfill to alert on it). New publications from now on are alerted."
+        )
+
+
+def explain_error(summary: RunSummary) -> str:
+    if not summary.error:
+        return ""
+    if summary.outcome in {"fetch_error", "timeout"} and "could not be resolved" in summary.error:
+        return f"{summary.error.split(': ', 1)[0]}: {NETWORK_HINT}"
+    return summary.error

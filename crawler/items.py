@@ -1,0 +1,69 @@
+"""The typed item every stage passes on: a :class:`Publication` and its :class:`Attachment` s.
+
+Spiders yield these and nothing else; the pipelines normalize, validate and store them.
+Field names follow the bulletin a policy analyst writes: title, publisher, country,
+published, language, doc_type, url, summary, attachments, topics.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Attachment(BaseModel):
+    """A file linked from a publication (usually a PDF); size in bytes when the site says."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    title: str | None = None
+    media_type: str | None = None
+    size: int | None = None
+
+
+class Publication(BaseModel):
+    """One document a source published.
+
+    ``native_id`` is the source's own identifier when it has one (a feed guid, an EC
+    reference code such as ``IP/26/614``); otherwise the canonical URL identifies the item.
+    ``published`` is a ``date`` when the source gives only a day, or an aware ``datetime``.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    source_id: str
+    url: str
+    title: str
+    published: date | datetime | None = None
+    native_id: str | None = None
+    language: str | None = None
+    country: str | None = None
+    publisher: str | None = None
+    doc_type: str | None = None
+    summary: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+
+    @property
+    def doc_key(self) -> str:
+        """The per-source dedup key: the native id when the source has one, else the URL."""
+        return self.native_id or self.url
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The stable machine form printed by ``govwatch check --json`` (see docs/cli.md)."""
+        return {
+            "source": self.source_id,
+            "doc_id": self.doc_key,
+            "title": self.title,
+            "url": self.url,
+            "published": self.published.isoformat() if self.published else None,
+            "language": self.language,
+            "country": self.country,
+            "publisher": self.publisher,
+            "doc_type": self.doc_type,
+            "summary": self.summary,
+            "attachments": [a.model_dump() for a in self.attachments],
+            "topics": list(self.topics),
+        }

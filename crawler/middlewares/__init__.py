@@ -1,0 +1,1 @@
+"""Downloader middlewares: what happens to every request before it leaves govwatch."""

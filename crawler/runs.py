@@ -1,0 +1,176 @@
+"""The record of one source run, built up while the crawl goes and judged when it ends.
+
+Every run of a source leaves a ``crawl_runs`` row, whatever happened. :class:`RunState`
+collects what the spider, the middlewares and the pipelines observe (HTTP statuses, items,
+invalid items, errors); :meth:`RunState.record` turns that into an outcome:
+
+- ``ok``            items were parsed (and stored)
+- ``partial``       items were parsed, but some were invalid (each one named in ``error``)
+- ``not_modified``  every URL answered 304
+- ``empty``         a 200 response gave no items, or fewer than ``expect.min_items``
+- ``http_error``    the source answered 4xx/5xx
+- ``blocked``       403, 429 or an anti-bot page
+- ``timeout``       the source did not answer in time
+- ``parse_error``   the body is not a readable feed / JSON document
+- ``fetch_error``   DNS, refused connection, size cap, unsafe redirect …
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Self, cast
+
+from scrapy.crawler import Crawler
+from sqlalchemy import Engine
+
+from crawler.errors import FeedParseError, FetchError, LayoutChanged, SourceError
+from crawler.items import Publication
+from crawler.sources import SourceConfig
+from storage.queries import RunRecord
+
+if TYPE_CHECKING:
+    from spiders.base import SourceSpider
+
+Router = Callable[[Publication], Sequence[str]]
+FAILED_OUTCOMES = frozenset(
+    {"empty", "http_error", "blocked", "timeout", "parse_error", "fetch_error"}
+)
+
+
+class BlockedError(FetchError):
+    """The site refused us (403/429) or answered with an anti-bot page."""
+
+
+class TimeoutFetchError(FetchError):
+    """The site did not answer within DOWNLOAD_TIMEOUT."""
+
+
+class HttpStatusError(FetchError):
+    """The site answered with an HTTP error status."""
+
+    def __init__(self, source_id: str, url: str, status: int) -> None:
+        self.status = status
+        super().__init__(source_id, url, f"HTTP {status}")
+
+
+@dataclass
+class RunState:
+    """What one run of one source has seen so far. Shared by spider, middlewares, pipelines."""
+
+    source: SourceConfig
+    engine: Engine | None = None
+    router: Router | None = None
+    run_id: int | None = None
+    is_baseline: bool = False
+    alerts_enabled: bool = True
+    dry_run: bool = False
+    backfill: bool = False
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    new_validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    statuses: Counter[int] = field(default_factory=Counter)
+    not_modified_urls: set[str] = field(default_factory=set)
+    items_parsed: int = 0
+    items_new: int = 0
+    invalid: list[str] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+    items: list[Publication] = field(default_factory=list)
+
+    @property
+    def max_pages(self) -> int:
+        """Regular polls read the first page; a baseline or backfill reads ``max_pages``."""
+        return self.source.max_pages if (self.backfill or self.is_baseline) else 1
+
+    def fail(self, error: SourceError) -> None:
+        self.errors.append(error)
+
+    def note_invalid(self, url: str | None, reason: str) -> None:
+        """An item reached the pipelines but cannot be stored (already counted as parsed)."""
+        self.invalid.append(f"{url or '(no url)'}: {reason}")
+
+    def reject(self, url: str | None, reason: str) -> None:
+        """A row the spider found but could not turn into an item (e.g. an unreadable date)."""
+        self.items_parsed += 1
+        self.note_invalid(url, reason)
+
+    def record(self) -> RunRecord:
+        """Judge the run: the outcome, and an error text a person can act on."""
+        outcome, error = self._judge()
+        return RunRecord(
+            outcome=outcome,
+            http_statuses={str(code): count for code, count in sorted(self.statuses.items())},
+            items_parsed=self.items_parsed,
+            items_new=self.items_new,
+            items_invalid=len(self.invalid),
+            error=error,
+        )
+
+    def _judge(self) -> tuple[str, str | None]:
+        if self.errors:
+            first = self.errors[0]
+            more = f" (+{len(self.errors) - 1} more errors)" if len(self.errors) > 1 else ""
+            return _outcome_of(first), f"{first}{more}{self._hint(_outcome_of(first))}"
+        fetched = sum(count for code, count in self.statuses.items() if code != 304)
+        if not fetched and self.not_modified_urls:
+            return "not_modified", None
+        minimum = self.source.expect.min_items
+        if self.items_parsed < minimum:
+            reason = (
+                f"{self.source.id}: the source returned {self.items_parsed} items "
+                f"(expected at least {minimum})"
+            )
+            return "empty", reason + self._hint("empty")
+        if self.invalid and len(self.invalid) >= self.items_parsed:
+            return "parse_error", f"every item was invalid: {'; '.join(self.invalid[:3])}" + (
+                self._hint("parse_error")
+            )
+        if self.invalid:
+            shown = "; ".join(self.invalid[:5])
+            more = f" (+{len(self.invalid) - 5} more)" if len(self.invalid) > 5 else ""
+            return "partial", f"{len(self.invalid)} invalid items: {shown}{more}"
+        return "ok", None
+
+    def _hint(self, outcome: str) -> str:
+        if outcome in {"empty", "parse_error"}:
+            return (
+                f"; the layout may have changed: run `govwatch check {self.source.id}` and "
+                f"compare with tests/fixtures/{self.source.id}/"
+            )
+        return ""
+
+
+def _outcome_of(error: SourceError) -> str:
+    if isinstance(error, BlockedError):
+        return "blocked"
+    if isinstance(error, TimeoutFetchError):
+        return "timeout"
+    if isinstance(error, HttpStatusError):
+        return "http_error"
+    if isinstance(error, LayoutChanged):
+        return "empty"
+    if isinstance(error, FeedParseError):
+        return "parse_error"
+    return "fetch_error"
+
+
+class RunAware:
+    """Base of the middlewares and pipelines: they reach the run through the crawler.
+
+    Scrapy (2.14+) no longer passes the spider to these hooks; the crawler knows it.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    @property
+    def spider(self) -> SourceSpider:
+        return cast("SourceSpider", self.crawler.spider)
+
+    @property
+    def run(self) -> RunState:
+        return self.spider.run

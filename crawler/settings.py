@@ -1,0 +1,50 @@
+"""Scrapy settings for every govwatch crawl: polite, bounded and safe by default.
+
+Order numbers of middlewares and pipelines live here and only here, spaced by 100.
+"""
+
+from __future__ import annotations
+
+from crawler import __version__
+
+BOT_NAME = "govwatch"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = (
+    f"govwatch/{__version__} (+https://github.com/govwatch/govwatch; "
+    "policy-bulletin publication monitor)"
+)
+ROBOTSTXT_OBEY = True
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "WARNING"
+
+# Politeness: one or two requests at a time per host, adaptive delays.
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30
+DOWNLOAD_DELAY = 0
+
+# Bounds: a government page is never larger than this; a hung server must not hang a run.
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+HTTPCACHE_ENABLED = False  # conditional requests are our own (ConditionalGetMiddleware)
+COOKIES_ENABLED = True
+REDIRECT_MAX_TIMES = 5
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.safety.SafetyMiddleware": 100,
+    "crawler.middlewares.conditional_get.ConditionalGetMiddleware": 200,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.normalize.NormalizePipeline": 100,
+    "crawler.pipelines.validate.ValidatePipeline": 200,
+    "crawler.pipelines.store.StorePipeline": 300,
+}
+EXTENSIONS = {"scrapy.extensions.telnet.TelnetConsole": None}

@@ -1,0 +1,2 @@
+"""Spiders: the generic shapes most sources take (:mod:`spiders.base`) and one module per
+source that needs code, named by its source id."""

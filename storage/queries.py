@@ -1,0 +1,251 @@
+"""The reads and writes the pipeline, the runner and the CLI need, one function each.
+
+The central one is :func:`store_publication`: insert-if-absent with
+``INSERT … ON CONFLICT DO NOTHING RETURNING``, so that two crawls racing on the same source
+cannot both believe an item is new, and the outbox rows are written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from crawler.items import Publication as PublicationItem
+from storage.models import (
+    AlertOutbox,
+    CrawlRun,
+    DocumentKey,
+    Publication,
+    Source,
+    UrlValidator,
+    utcnow,
+)
+
+SUCCESS_OUTCOMES = ("ok", "not_modified")
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def sync_sources(session: Session, sources: Iterable[tuple[str, str]]) -> None:
+    """Make sure a ``sources`` row exists for each ``(id, name)``; names follow the config."""
+    for source_id, name in sources:
+        statement = _insert(session, Source).values(
+            id=source_id, name=name, state="new", consecutive_failures=0, created_at=utcnow()
+        )
+        session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={"name": name}))
+
+
+def is_baseline(session: Session, source_id: str) -> bool:
+    """The first successful crawl of a source only records what is there, silently."""
+    stored = session.scalar(
+        select(func.count()).select_from(Publication).where(Publication.source_id == source_id)
+    )
+    return not stored
+
+
+def load_validators(session: Session, source_id: str) -> dict[str, tuple[str | None, str | None]]:
+    """Stored ``url → (etag, last_modified)`` for a source's conditional requests."""
+    rows = session.scalars(select(UrlValidator).where(UrlValidator.source_id == source_id))
+    return {row.url: (row.etag, row.last_modified) for row in rows}
+
+
+def save_validators(
+    session: Session, source_id: str, validators: dict[str, tuple[str | None, str | None]]
+) -> None:
+    """Remember validators, called only after a run stored everything it parsed.
+
+    Saving them earlier would let a crash between fetch and store turn the next poll into
+    a 304 and lose the items of that response.
+    """
+    for url, (etag, last_modified) in validators.items():
+        values = {"etag": etag, "last_modified": last_modified, "updated_at": utcnow()}
+        statement = _insert(session, UrlValidator).values(url=url, source_id=source_id, **values)
+        session.execute(statement.on_conflict_do_update(index_elements=["url"], set_=values))
+
+
+def start_run(session: Session, source_id: str, *, is_baseline: bool) -> int:
+    run = CrawlRun(source_id=source_id, is_baseline=is_baseline, started_at=utcnow())
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a finished run reports; written to ``crawl_runs``."""
+
+    outcome: str
+    http_statuses: dict[str, int]
+    items_parsed: int
+    items_new: int
+    items_invalid: int
+    error: str | None
+
+
+def finish_run(session: Session, run_id: int, record: RunRecord) -> CrawlRun:
+    run = session.get_one(CrawlRun, run_id)
+    run.finished_at = utcnow()
+    run.outcome = record.outcome
+    run.http_statuses = dict(record.http_statuses)
+    run.items_parsed = record.items_parsed
+    run.items_new = record.items_new
+    run.items_invalid = record.items_invalid
+    run.error = record.error
+    source = session.get_one(Source, run.source_id)
+    source.last_run_at = run.finished_at
+    if record.outcome in SUCCESS_OUTCOMES:
+        source.last_success_at = run.finished_at
+    if record.items_new:
+        source.last_new_item_at = run.finished_at
+    return run
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """``publication_id`` is None when the item was already stored for this source."""
+
+    publication_id: int | None
+    duplicate_of: int | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.publication_id is not None
+
+    @property
+    def is_alertable(self) -> bool:
+        return self.publication_id is not None and self.duplicate_of is None
+
+
+def store_publication(
+    session: Session,
+    item: PublicationItem,
+    *,
+    run_id: int | None,
+    destinations: Sequence[str],
+) -> StoreResult:
+    """Insert the item if its ``(source_id, doc_key)`` is unseen and queue its alerts.
+
+    A new item whose canonical URL or title+date fingerprint was already claimed by a
+    publication of *another* source is stored as a duplicate of it and not alerted again.
+    """
+    published_on, published_at = _split_published(item.published)
+    values: dict[str, Any] = {
+        "source_id": item.source_id,
+        "doc_key": item.doc_key,
+        "native_id": item.native_id,
+        "url": item.url,
+        "title": item.title,
+        "published_on": published_on,
+        "published_at": published_at,
+        "language": item.language,
+        "country": item.country,
+        "publisher": item.publisher,
+        "doc_type": item.doc_type,
+        "summary": item.summary,
+        "attachments": [a.model_dump() for a in item.attachments],
+        "topics": list(item.topics),
+        "run_id": run_id,
+        "first_seen_at": utcnow(),
+    }
+    statement = (
+        _insert(session, Publication)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source_id", "doc_key"])
+        .returning(Publication.id)
+    )
+    publication_id = session.execute(statement).scalar_one_or_none()
+    if publication_id is None:
+        return StoreResult(None)
+    duplicate_of = _claim_document_keys(session, item, publication_id)
+    if duplicate_of is not None:
+        session.get_one(Publication, publication_id).duplicate_of = duplicate_of
+        return StoreResult(publication_id, duplicate_of)
+    for destination in destinations:
+        session.add(AlertOutbox(publication_id=publication_id, destination=destination))
+    return StoreResult(publication_id)
+
+
+def _split_published(value: date | datetime | None) -> tuple[date | None, datetime | None]:
+    if isinstance(value, datetime):
+        return value.date(), value
+    return value, None
+
+
+def document_keys(item: PublicationItem) -> list[str]:
+    """Identity keys shared across sources: the canonical URL and, when dated, a fingerprint
+    of the normalized title and the publication day."""
+    keys = [f"url:{item.url}"]
+    if item.published is not None:
+        day = _split_published(item.published)[0]
+        keys.append(f"title:{normalize_title(item.title)}|{day}")
+    return [hashlib.sha256(key.encode()).hexdigest() for key in keys]
+
+
+def normalize_title(title: str) -> str:
+    """Case-folded, NFKC, letters and digits only: small punctuation edits still match."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return re.sub(r"[\W_]+", "", folded)
+
+
+def _claim_document_keys(
+    session: Session, item: PublicationItem, publication_id: int
+) -> int | None:
+    """Claim each key; return the owner if another source's publication already holds one."""
+    duplicate_of = None
+    for key in document_keys(item):
+        claimed = session.execute(
+            _insert(session, DocumentKey)
+            .values(key=key, publication_id=publication_id)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(DocumentKey.key)
+        ).scalar_one_or_none()
+        if claimed is not None:
+            continue
+        owner = session.scalars(
+            select(Publication)
+            .join(DocumentKey, DocumentKey.publication_id == Publication.id)
+            .where(DocumentKey.key == key)
+        ).one()
+        if owner.source_id != item.source_id and duplicate_of is None:
+            duplicate_of = owner.id
+    return duplicate_of
+
+
+def pending_alerts(
+    session: Session, destination_prefix: str, limit: int = 500
+) -> list[AlertOutbox]:
+    """Pending outbox rows for a sink, oldest first (the order they must go out in)."""
+    rows = session.scalars(
+        select(AlertOutbox)
+        .where(
+            AlertOutbox.status == "pending", AlertOutbox.destination.startswith(destination_prefix)
+        )
+        .order_by(AlertOutbox.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def latest_runs(session: Session, source_ids: Sequence[str]) -> dict[str, CrawlRun]:
+    """The newest crawl run of each source."""
+    newest = (
+        select(CrawlRun.source_id, func.max(CrawlRun.id).label("run_id"))
+        .where(CrawlRun.source_id.in_(source_ids))
+        .group_by(CrawlRun.source_id)
+        .subquery()
+    )
+    runs = session.scalars(select(CrawlRun).join(newest, CrawlRun.id == newest.c.run_id))
+    return {run.source_id: run for run in runs}
