@@ -57,7 +57,7 @@ def parse_sources(text: str, path: Path) -> dict[str, SourceConfig]:
         raise ConfigError(f"{path}:{root.start_mark.line + 1}: expected a mapping of source ids")
     lines: Lines = {}
     problems: list[str] = []
-    _index_lines(root, (), lines, problems, path)
+    index_lines(root, (), lines, problems, path)
     data = yaml.safe_load(text)
     sources: dict[str, SourceConfig] = {}
     for source_id, body in data.items():
@@ -74,7 +74,7 @@ def parse_sources(text: str, path: Path) -> dict[str, SourceConfig]:
     return sources
 
 
-def _index_lines(
+def index_lines(
     node: yaml.Node, prefix: tuple[str, ...], lines: Lines, problems: list[str], path: Path
 ) -> None:
     """Record the 1-based line of every mapping key; report duplicate keys (YAML hides them)."""
@@ -88,11 +88,11 @@ def _index_lines(
                 problems.append(f"{path}:{key_node.start_mark.line + 1} {dotted}: defined twice")
             seen.add(key)
             lines[here] = key_node.start_mark.line + 1
-            _index_lines(value_node, here, lines, problems, path)
+            index_lines(value_node, here, lines, problems, path)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[(*prefix, str(index))] = item.start_mark.line + 1
-            _index_lines(item, (*prefix, str(index)), lines, problems, path)
+            index_lines(item, (*prefix, str(index)), lines, problems, path)
 
 
 def _describe(exc: ValidationError, source_id: str, lines: Lines, path: Path) -> list[str]:
@@ -100,7 +100,7 @@ def _describe(exc: ValidationError, source_id: str, lines: Lines, path: Path) ->
     for error in exc.errors():
         loc = tuple(str(part) for part in error["loc"] if not str(part).startswith("function-"))
         field = ".".join(loc) or "(source)"
-        line = _nearest_line(lines, (source_id, *loc))
+        line = nearest_line(lines, (source_id, *loc))
         if error["type"] == "extra_forbidden":
             reason = "unknown field" + _suggestion(loc, SourceConfig)
         elif error["type"] == "missing":
@@ -112,7 +112,7 @@ def _describe(exc: ValidationError, source_id: str, lines: Lines, path: Path) ->
     return messages
 
 
-def _nearest_line(lines: Lines, key: tuple[str, ...]) -> int:
+def nearest_line(lines: Lines, key: tuple[str, ...]) -> int:
     while key:
         if key in lines:
             return lines[key]

@@ -13,14 +13,24 @@ import re
 import sys
 
 STRUCTURED_FIELDS = (
-    "source_id", "run_id", "url", "outcome", "http_statuses", "items", "new", "duration",
-    "outbox_id", "destination", "state",
+    "source_id",
+    "run_id",
+    "url",
+    "outcome",
+    "http_statuses",
+    "items",
+    "new",
+    "duration",
+    "outbox_id",
+    "destination",
+    "state",
 )
 _SECRETS = re.compile(r"(xox[abprs]-[A-Za-z0-9-]+)|(://[^/\s:@]+:)[^@\s/]+@")
 
 
 def redact(text: str) -> str:
     """Hide Slack tokens and URL passwords: ``xoxb-…`` → ``xoxb-***``, ``://u:p@`` → ``://u:***@``."""
+
     def _hide(match: re.Match[str]) -> str:
         if match.group(1):
             return match.group(1)[:5] + "***"

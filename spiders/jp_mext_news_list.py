@@ -27,5 +27,10 @@ class JpMextNewsListSpider(ListPageSpider):
         ).get()
         if not heading:
             raise DateParseError(self.source.id, url, "", "no information-date heading above")
-        return parse_date(heading, timezone=self.source.timezone, languages=["ja"],
-                          source_id=self.source.id, url=url)
+        return parse_date(
+            heading,
+            timezone=self.source.timezone,
+            languages=["ja"],
+            source_id=self.source.id,
+            url=url,
+        )

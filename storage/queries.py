@@ -249,3 +249,17 @@ def latest_runs(session: Session, source_ids: Sequence[str]) -> dict[str, CrawlR
     )
     runs = session.scalars(select(CrawlRun).join(newest, CrawlRun.id == newest.c.run_id))
     return {run.source_id: run for run in runs}
+
+
+def enqueue_ops_alert(
+    session: Session, *, text: str, source_id: str | None, state: str | None, destination: str
+) -> None:
+    """Queue an operations alert (a source changed state); delivered like any other alert."""
+    session.add(
+        AlertOutbox(
+            kind="ops",
+            publication_id=None,
+            destination=destination,
+            payload={"text": text, "source_id": source_id, "state": state},
+        )
+    )

@@ -20,7 +20,8 @@ from crawler.runner import CrawlOptions, crawl_sources
 def check_command(
     source_id: Annotated[str, typer.Argument(metavar="SOURCE")],
     url: Annotated[
-        list[str] | None, typer.Option("--url", help="Read this URL instead of the configured ones.")
+        list[str] | None,
+        typer.Option("--url", help="Read this URL instead of the configured ones."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per item.")] = False,
     pages: Annotated[int, typer.Option(help="Pages to follow where the source pages.")] = 1,

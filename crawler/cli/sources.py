@@ -45,9 +45,15 @@ def sources_command(
     for column in ("id", "country", "lang", "kind", "schedule", "endpoint"):
         table.add_column(column, overflow="fold")
     for source in sources.values():
-        endpoint = str(source.urls[0]) + (f" (+{len(source.urls) - 1})" if len(source.urls) > 1 else "")
+        endpoint = str(source.urls[0]) + (
+            f" (+{len(source.urls) - 1})" if len(source.urls) > 1 else ""
+        )
         table.add_row(
-            source.id, source.country, source.language, source.kind,
-            source.schedule.describe(), endpoint,
+            source.id,
+            source.country,
+            source.language,
+            source.kind,
+            source.schedule.describe(),
+            endpoint,
         )
     stdout.print(table)

@@ -49,21 +49,29 @@ def demo_sources(configured: dict[str, SourceConfig], base_url: str) -> list[Sou
 def new_publications(today: date) -> dict[str, SampleItem]:
     return {
         "whitehouse": SampleItem(
-            "Executive Order on Accelerating Federal AI Research Infrastructure", today, "61050",
+            "Executive Order on Accelerating Federal AI Research Infrastructure",
+            today,
+            "61050",
             "eo-federal-ai-research-infrastructure",
             "The order directs agencies to share compute for AI research.",
         ),
         "ec": SampleItem(
-            "Commission adopts Quantum Europe Strategy", today, "IP/26/2325",
+            "Commission adopts Quantum Europe Strategy",
+            today,
+            "IP/26/2325",
             summary="The strategy sets out actions on quantum computing, sensing and networks.",
         ),
         "mext": SampleItem(
-            "次世代計算基盤に関する検討会（第5回）の開催について", today, "01820",
+            "次世代計算基盤に関する検討会（第5回）の開催について",
+            today,
+            "01820",
             tag="科学技術・学術",
         ),
         "beijing": SampleItem("北京市支持具身智能机器人产业创新发展的若干措施", today, "4871034"),
         "nsf": SampleItem(
-            "NSF launches national semiconductor research network", today, "",
+            "NSF launches national semiconductor research network",
+            today,
+            "",
             "nsf-semiconductor-research-network",
             "The network connects fabrication facilities at 12 universities.",
         ),
@@ -99,8 +107,10 @@ def run_demo(configured: dict[str, SourceConfig], console: Console) -> int:
         f"{alerts} alerts ({report.sent} shown above). The NSF feed and list carry the same "
         "documents: they are stored twice, alerted once."
     )
-    console.print("Next: `govwatch sources` lists the real sources; `govwatch crawl --all` "
-                  "watches them (needs network).")
+    console.print(
+        "Next: `govwatch sources` lists the real sources; `govwatch crawl --all` "
+        "watches them (needs network)."
+    )
     return report.sent
 
 

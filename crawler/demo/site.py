@@ -67,20 +67,33 @@ class DemoSite:
         return {
             page.path: page
             for page in (
-                Page("/whitehouse/releases/feed/", "application/rss+xml; charset=UTF-8",
-                     lambda: self._render("wordpress_feed.xml.j2", "whitehouse")),
-                Page("/presscorner/api/search", "application/json",
-                     self._ec_json),
-                Page("/mext/index.rdf", "application/rdf+xml",
-                     lambda: self._render("mext_index.rdf.j2", "mext")),
-                Page("/mext/index.html", "text/html",
-                     self._mext_list),
-                Page("/beijing/zhengcefagui/", "text/html; charset=utf-8",
-                     lambda: self._render("beijing_list.html.j2", "beijing")),
-                Page("/nsf/rss_www_news.xml", "application/rss+xml; charset=utf-8",
-                     lambda: self._render("nsf_feed.xml.j2", "nsf")),
-                Page("/nsf/news/releases", "text/html; charset=utf-8",
-                     lambda: self._render("nsf_list.html.j2", "nsf")),
+                Page(
+                    "/whitehouse/releases/feed/",
+                    "application/rss+xml; charset=UTF-8",
+                    lambda: self._render("wordpress_feed.xml.j2", "whitehouse"),
+                ),
+                Page("/presscorner/api/search", "application/json", self._ec_json),
+                Page(
+                    "/mext/index.rdf",
+                    "application/rdf+xml",
+                    lambda: self._render("mext_index.rdf.j2", "mext"),
+                ),
+                Page("/mext/index.html", "text/html", self._mext_list),
+                Page(
+                    "/beijing/zhengcefagui/",
+                    "text/html; charset=utf-8",
+                    lambda: self._render("beijing_list.html.j2", "beijing"),
+                ),
+                Page(
+                    "/nsf/rss_www_news.xml",
+                    "application/rss+xml; charset=utf-8",
+                    lambda: self._render("nsf_feed.xml.j2", "nsf"),
+                ),
+                Page(
+                    "/nsf/news/releases",
+                    "text/html; charset=utf-8",
+                    lambda: self._render("nsf_list.html.j2", "nsf"),
+                ),
             )
         }
 
@@ -107,59 +120,113 @@ class DemoSite:
             }
             for item in self.items["ec"]
         ]
-        body = {"totalNumber": len(entries), "pageSize": 50, "pageNumber": 1,
-                "docuLanguageListResources": entries}
+        body = {
+            "totalNumber": len(entries),
+            "pageSize": 50,
+            "pageNumber": 1,
+            "docuLanguageListResources": entries,
+        }
         return json.dumps(body).encode("utf-8")
 
 
 def sample_items(today: date) -> dict[str, list[SampleItem]]:
     """A few days of plausible publications per source, newest first."""
+
     def ago(days: int) -> date:
         return today - timedelta(days=days)
 
     return {
         "whitehouse": [
-            SampleItem("Fact Sheet: Strengthening American Leadership in Quantum Networking",
-                       ago(1), "61021", "fact-sheet-quantum-networking",
-                       "Today the Administration announced new steps on quantum networking."),
-            SampleItem("Statement on the National Semiconductor Workforce Compact",
-                       ago(3), "61002", "statement-semiconductor-workforce",
-                       "A compact between industry and universities to train chip technicians."),
-            SampleItem("Readout of the Space Policy Council Meeting", ago(6), "60977",
-                       "readout-space-policy-council", "The council discussed lunar logistics."),
+            SampleItem(
+                "Fact Sheet: Strengthening American Leadership in Quantum Networking",
+                ago(1),
+                "61021",
+                "fact-sheet-quantum-networking",
+                "Today the Administration announced new steps on quantum networking.",
+            ),
+            SampleItem(
+                "Statement on the National Semiconductor Workforce Compact",
+                ago(3),
+                "61002",
+                "statement-semiconductor-workforce",
+                "A compact between industry and universities to train chip technicians.",
+            ),
+            SampleItem(
+                "Readout of the Space Policy Council Meeting",
+                ago(6),
+                "60977",
+                "readout-space-policy-council",
+                "The council discussed lunar logistics.",
+            ),
         ],
         "ec": [
-            SampleItem("Commission proposes a European research data space", ago(1), "IP/26/2310",
-                       summary="The proposal links national research data infrastructures."),
-            SampleItem("AI Continent: new gigafactory call opens", ago(2), "IP/26/2297",
-                       summary="A call for AI gigafactories opens with a budget of EUR 2 billion."),
-            SampleItem("Statement on the Chips Act review", ago(4), "STATEMENT/26/2301",
-                       summary="Executive Vice-President statement.", doc_type="STATEMENT"),
+            SampleItem(
+                "Commission proposes a European research data space",
+                ago(1),
+                "IP/26/2310",
+                summary="The proposal links national research data infrastructures.",
+            ),
+            SampleItem(
+                "AI Continent: new gigafactory call opens",
+                ago(2),
+                "IP/26/2297",
+                summary="A call for AI gigafactories opens with a budget of EUR 2 billion.",
+            ),
+            SampleItem(
+                "Statement on the Chips Act review",
+                ago(4),
+                "STATEMENT/26/2301",
+                summary="Executive Vice-President statement.",
+                doc_type="STATEMENT",
+            ),
         ],
         "mext": [
-            SampleItem("科学技術・学術審議会 研究計画・評価分科会（第95回）の開催について", ago(1),
-                       "01812", tag="科学技術・学術"),
-            SampleItem("量子技術イノベーション拠点の公募結果について", ago(1), "01809",
-                       tag="報道発表"),
-            SampleItem("大学等における半導体人材育成プログラムの採択について", ago(4), "01790",
-                       tag="教育"),
+            SampleItem(
+                "科学技術・学術審議会 研究計画・評価分科会（第95回）の開催について",
+                ago(1),
+                "01812",
+                tag="科学技術・学術",
+            ),
+            SampleItem(
+                "量子技術イノベーション拠点の公募結果について", ago(1), "01809", tag="報道発表"
+            ),
+            SampleItem(
+                "大学等における半導体人材育成プログラムの採択について", ago(4), "01790", tag="教育"
+            ),
         ],
         "beijing": [
-            SampleItem("北京市关于加快建设具有全球影响力的人工智能创新策源地的实施意见", ago(1),
-                       "4870211"),
+            SampleItem(
+                "北京市关于加快建设具有全球影响力的人工智能创新策源地的实施意见", ago(1), "4870211"
+            ),
             SampleItem("北京市促进量子信息产业发展若干措施", ago(2), "4869873"),
-            SampleItem("北京市科学技术委员会关于印发《北京市新型研发机构管理办法》的通知", ago(5),
-                       "4866502"),
+            SampleItem(
+                "北京市科学技术委员会关于印发《北京市新型研发机构管理办法》的通知",
+                ago(5),
+                "4866502",
+            ),
         ],
         "nsf": [
-            SampleItem("NSF invests in regional AI research institutes", ago(2), "",
-                       "nsf-invests-regional-ai-institutes",
-                       "Seven new institutes will study trustworthy AI for science."),
-            SampleItem("Statement on the FY2027 budget request", ago(5), "",
-                       "statement-fy2027-budget-request",
-                       "NSF Director's statement on the President's budget request."),
-            SampleItem("New cohort of quantum testbeds announced", ago(8), "",
-                       "quantum-testbeds-cohort", "Four testbeds join the national network."),
+            SampleItem(
+                "NSF invests in regional AI research institutes",
+                ago(2),
+                "",
+                "nsf-invests-regional-ai-institutes",
+                "Seven new institutes will study trustworthy AI for science.",
+            ),
+            SampleItem(
+                "Statement on the FY2027 budget request",
+                ago(5),
+                "",
+                "statement-fy2027-budget-request",
+                "NSF Director's statement on the President's budget request.",
+            ),
+            SampleItem(
+                "New cohort of quantum testbeds announced",
+                ago(8),
+                "",
+                "quantum-testbeds-cohort",
+                "Four testbeds join the national network.",
+            ),
         ],
     }
 
@@ -209,7 +276,7 @@ def _handler_for(site: DemoSite) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the demo prints its own story."""
 
     return Handler

@@ -1,0 +1,123 @@
+"""Settings of the govwatch service itself, from ``config/govwatch.yaml``.
+
+Sources live in ``sources.yaml``; this file holds how the service behaves: log level,
+source-health thresholds, the scheduler, and alert delivery. Secrets never live here: the
+Slack token comes from ``$SLACK_BOT_TOKEN`` or a file named here, the database URL from
+``$GOVWATCH_DATABASE_URL``. Errors name the file, the line and the field, like sources.yaml.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from crawler.config_loader import DEFAULT_CONFIG_DIR, Lines, index_lines, nearest_line
+from crawler.errors import ConfigError
+from crawler.sources import Strict, parse_duration
+
+
+class Durations(Strict):
+    """Base for sections whose timedelta fields accept ``30s`` / ``5m`` / ``2h`` / ``1d``."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _read_durations(cls, value: object, info: object) -> object:
+        name = getattr(info, "field_name", "")
+        field = cls.model_fields.get(name)
+        is_duration = field is not None and field.annotation in (timedelta, timedelta | None)
+        if is_duration and isinstance(value, str | int | float):
+            return parse_duration(value)
+        return value
+
+
+class HealthSettings(Durations):
+    """When a source counts as failing, broken or stale (see crawler/health.py)."""
+
+    failing_after: int = Field(default=3, ge=1, description="consecutive failed runs")
+    broken_after: int = Field(default=10, ge=2, description="consecutive failed runs")
+    stale_factor: float = Field(default=4.0, gt=1, description="× the source's usual gap")
+    stale_minimum: timedelta = timedelta(days=2)
+    max_backoff_factor: int = Field(default=8, ge=1, description="slowest polling when failing")
+
+
+class SchedulerSettings(Durations):
+    """How ``govwatch run`` schedules crawls and shuts down."""
+
+    misfire_grace: timedelta = timedelta(minutes=5)
+    shutdown_timeout: timedelta = timedelta(seconds=60)
+    dispatch_every: timedelta = timedelta(seconds=10)
+    max_concurrent_crawls: int = Field(default=8, ge=1)
+    healthz_port: int | None = Field(default=None, ge=1, le=65535)
+
+
+class SlackSettings(Durations):
+    """Slack delivery; inactive until a token is found (env var or file)."""
+
+    token_env: str = "SLACK_BOT_TOKEN"  # noqa: S105 - the variable's name, not a secret
+    token_file: Path | None = None
+    base_url: str | None = None
+    default_channel: str | None = None
+    ops_channel: str | None = None
+    per_channel_interval: timedelta = timedelta(seconds=1)
+    burst_threshold: int = Field(default=10, ge=2)
+
+    def token(self) -> str | None:
+        """The bot token, from the environment or the token file; never logged."""
+        if value := os.environ.get(self.token_env):
+            return value.strip()
+        if self.token_file is not None:
+            try:
+                return self.token_file.read_text(encoding="utf-8").strip() or None
+            except OSError as exc:
+                raise ConfigError(
+                    f"slack.token_file {self.token_file}: cannot read it ({exc.strerror})"
+                ) from exc
+        return None
+
+
+class AppConfig(Strict):
+    log_level: str = "INFO"
+    health: HealthSettings = HealthSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    slack: SlackSettings = SlackSettings()
+
+
+def default_app_config_path() -> Path:
+    """``$GOVWATCH_CONFIG``, else ``./config/govwatch.yaml``, else the bundled file."""
+    if env := os.environ.get("GOVWATCH_CONFIG"):
+        return Path(env)
+    local = Path.cwd() / "config" / "govwatch.yaml"
+    return local if local.is_file() else DEFAULT_CONFIG_DIR / "govwatch.yaml"
+
+
+def load_app_config(path: Path | None = None) -> AppConfig:
+    """Load the service settings; a missing file means all defaults."""
+    path = path or default_app_config_path()
+    if not path.is_file():
+        return AppConfig()
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    lines: Lines = {}
+    problems: list[str] = []
+    if root is not None:
+        index_lines(root, (), lines, problems, path)
+    try:
+        config = AppConfig.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(str(part) for part in error["loc"])
+            reason = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(f"{path}:{nearest_line(lines, loc)} {'.'.join(loc)}: {reason}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return config
