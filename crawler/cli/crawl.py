@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from crawler.alerts.console import ConsoleSink
-from crawler.alerts.outbox import dispatch_pending
+from crawler.alerts.dispatch import dispatch_all
+from crawler.alerts.router import publication_router
+from crawler.app_config import load_app_config
 from crawler.cli.context import engine, pick_sources, stdout
 from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
@@ -33,11 +34,17 @@ def crawl_command(
     Example: govwatch crawl jp_mext_news us_nsf_news
     """
     sources = pick_sources(source_ids or [], all_sources)
+    config = load_app_config()
     database = engine()
     summaries = run_on_reactor(
-        crawl_sources(sources, engine=database, options=CrawlOptions(backfill=backfill))
+        crawl_sources(
+            sources,
+            engine=database,
+            options=CrawlOptions(backfill=backfill),
+            router=publication_router(config),
+        )
     )
-    dispatch_pending(database, ConsoleSink())
+    dispatch_all(database, config)
     if as_json:
         for summary in summaries:
             print(json.dumps(summary_json(summary), ensure_ascii=False))

