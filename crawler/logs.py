@@ -65,3 +65,4 @@ def configure_logging(level: str = "WARNING") -> None:
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level.upper()), logging.WARNING))
     logging.getLogger("scrapy.core.scraper").setLevel(logging.CRITICAL)
     logging.getLogger("scrapy.core.engine").setLevel(logging.CRITICAL)
+    logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)

@@ -21,6 +21,12 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from twisted.internet.error import DNSLookupError, TCPTimedOutError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
@@ -115,10 +121,14 @@ class SourceSpider(Spider):
             if status in BLOCKING_STATUSES:
                 return BlockedError(source_id, url, f"HTTP {status}: the site refused the request")
             return HttpStatusError(source_id, url or "", status)
-        if failure.check(TwistedTimeoutError, TCPTimedOutError):
+        if failure.check(DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError):
             return TimeoutFetchError(source_id, url, "no answer within the download timeout")
-        if failure.check(DNSLookupError):
+        if failure.check(CannotResolveHostError, DNSLookupError):
             return FetchError(source_id, url, "the host name could not be resolved (no network?)")
+        if failure.check(DownloadConnectionRefusedError):
+            return FetchError(source_id, url, "the connection was refused")
+        if failure.check(IgnoreRequest):
+            return FetchError(source_id, url, f"request refused: {failure.value}")
         if isinstance(failure.value, SourceError):
             return failure.value
         return FetchError(source_id, url, f"{type(failure.value).__name__}: {failure.value}")

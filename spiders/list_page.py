@@ -106,6 +106,6 @@ class ListPageSpider(SourceSpider):
         page = int(response.meta.get("page", 1))
         if not self.selectors.next_page or page >= self.run.max_pages:
             return
-        href = text_of(response.selector, self.selectors.next_page)
+        href = select(response.selector, self.selectors.next_page).get()
         if href:
             yield self.request(response.urljoin(href), page=page + 1)

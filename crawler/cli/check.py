@@ -15,6 +15,7 @@ from rich.table import Table
 from crawler.cli.context import pick_sources, stderr, stdout
 from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, crawl_sources
+from crawler.sources import Expect
 
 
 def check_command(
@@ -32,7 +33,8 @@ def check_command(
     """
     source = pick_sources([source_id], False)[0]
     if url:
-        source = source.with_urls(url)
+        # Another page in the source's format may hold fewer items than the usual endpoint.
+        source = source.with_urls(url).model_copy(update={"expect": Expect(min_items=1)})
     if pages > 1:
         source = source.model_copy(update={"max_pages": pages})
     options = CrawlOptions(dry_run=True, backfill=pages > 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,8 @@ from crawler.logs import configure_logging
 from crawler.sources import SourceConfig
 from storage.db import database_url, ready_engine
 
-stdout = Console(soft_wrap=True)
+# Piped output is read by people in files and pagers, not cut to 80 columns.
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 stderr = Console(stderr=True, soft_wrap=True)
 
 

@@ -77,7 +77,8 @@ def print_summary(summaries: list[RunSummary]) -> None:
         statuses = summary.http_statuses
         fetched = sum(count for code, count in statuses.items() if code != "304")
         style = "red" if summary.failed else ("green" if summary.items_new else "")
-        new = f"{summary.items_new} (baseline)" if summary.is_baseline else str(summary.items_new)
+        baseline = summary.is_baseline and not summary.failed
+        new = f"{summary.items_new} (baseline)" if baseline else str(summary.items_new)
         table.add_row(
             summary.source_id,
             f"[{style}]{summary.outcome}[/]" if style else summary.outcome,
@@ -88,7 +89,7 @@ def print_summary(summaries: list[RunSummary]) -> None:
             explain_error(summary),
         )
     stdout.print(table)
-    if any(summary.is_baseline for summary in summaries):
+    if any(summary.is_baseline and not summary.failed for summary in summaries):
         stdout.print(
             "First crawls are a silent baseline: what is there now is recorded without alerts "
             "(use --backfill to alert on it). New publications from now on are alerted."

@@ -40,6 +40,13 @@ class SeenRequest:
     headers: dict[str, str]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up early (timeouts, size caps) is expected here."""
+
+
 class PageServer:
     """``with PageServer() as server: server.route("/feed.xml", Route(...))``."""
 
@@ -47,8 +54,7 @@ class PageServer:
         self.routes: dict[str, Route] = {}
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.httpd.daemon_threads = True
+        self.httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.last_modified = formatdate(time.time() - 3600, usegmt=True)
 

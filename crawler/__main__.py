@@ -1,0 +1,5 @@
+"""``python -m crawler`` is ``govwatch``."""
+
+from crawler.cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""Loading config/sources.yaml: the shipped file is valid; a bad file names file, line,
+source id and field, and the CLI turns it into one message and exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.config_loader import load_sources, parse_sources
+from crawler.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = """\
+jp_mext_news:
+  name: MEXT
+  kind: feed
+  urls: [https://www.mext.go.jp/b_menu/news/index.rdf]
+  publisher: MEXT
+  country: JP
+  language: ja
+  timezone: Asia/Tokyo
+  schedule: {every: 30m, jitter: 5m}
+"""
+
+
+def test_shipped_sources_file_is_valid() -> None:
+    sources = load_sources(ROOT / "config" / "sources.yaml")
+    assert {
+        "us_whitehouse",
+        "eu_commission_press",
+        "jp_mext_news",
+        "jp_mext_news_list",
+        "cn_beijing_policy",
+        "us_nsf_news",
+        "us_nsf_news_list",
+    } <= set(sources)
+    for source_id, source in sources.items():
+        assert source.id == source_id
+        assert source.allowed_domains, source_id
+
+
+def test_good_source_reads_every_field() -> None:
+    source = parse_sources(GOOD, Path("s.yaml"))["jp_mext_news"]
+    assert source.schedule.every is not None
+    assert source.schedule.every.total_seconds() == 1800
+    assert source.schedule.jitter.total_seconds() == 300
+    assert source.allowed_domains == ["www.mext.go.jp"]
+    assert source.spider_name == "feed"
+
+
+def _error(text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_sources(text, Path("config/sources.yaml"))
+    return str(caught.value)
+
+
+def test_misspelt_field_names_file_line_source_field_and_suggestion() -> None:
+    message = _error(GOOD.replace("  schedule:", "  shedule:"))
+    assert message == (
+        'config/sources.yaml:9 jp_mext_news.shedule: unknown field (did you mean "schedule"?)'
+    )
+
+
+def test_misspelt_nested_field_is_suggested_from_the_nested_model() -> None:
+    message = _error(GOOD.replace("{every: 30m, jitter: 5m}", "{every: 30m, jiter: 5m}"))
+    assert 'jp_mext_news.schedule.jiter: unknown field (did you mean "jitter"?)' in message
+    assert message.startswith("config/sources.yaml:9 ")
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("feed", "website"), "jp_mext_news.kind: Input should be"),
+        (("https://www.mext.go.jp/b_menu/news/index.rdf", "not a url"), "jp_mext_news.urls.0:"),
+        (("Asia/Tokyo", "Asia/Atlantis"), "'Asia/Atlantis' is not an IANA time zone"),
+        (("every: 30m", "every: 30 minutes"), "is not a duration; write e.g. 30s"),
+        (("country: JP", "country: japan"), "jp_mext_news.country:"),
+    ],
+)
+def test_bad_values_name_the_field(edit: tuple[str, str], expected: str) -> None:
+    assert expected in _error(GOOD.replace(*edit))
+
+
+def test_missing_required_field() -> None:
+    message = _error(GOOD.replace("  publisher: MEXT\n", ""))
+    assert "config/sources.yaml:1 jp_mext_news.publisher: required field is missing" in message
+
+
+def test_list_page_needs_selectors() -> None:
+    message = _error(GOOD.replace("kind: feed", "kind: list_page"))
+    assert "kind list_page needs a 'list' section" in message
+
+
+def test_duplicate_source_is_reported() -> None:
+    message = _error(GOOD + GOOD)
+    assert "config/sources.yaml:10 jp_mext_news: defined twice" in message
+
+
+def test_bad_source_id() -> None:
+    assert "Japan-MEXT.id: String should match pattern" in _error(
+        GOOD.replace("jp_mext_news:", "Japan-MEXT:")
+    )
+
+
+def test_yaml_syntax_error_has_a_line() -> None:
+    message = _error(GOOD.replace("  kind: feed", "  kind: [feed"))
+    assert message.startswith("config/sources.yaml:")
+    assert "not valid YAML" in message
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    broken = GOOD.replace("  shedule", "  schedule").replace("country: JP", "country: jp")
+    broken += GOOD.replace("jp_mext_news:", "jp_mext_other:").replace("kind: feed", "kind: x")
+    message = _error(broken)
+    assert "jp_mext_news.country" in message
+    assert "jp_mext_other.kind" in message
+
+
+def test_cli_reports_bad_config_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "sources.yaml"
+    bad.write_text(GOOD.replace("  schedule:", "  shedule:"), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler", "--config", str(bad), "sources"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert f"{bad}:9 jp_mext_news.shedule: unknown field" in result.stderr
+    assert "Traceback" not in result.stderr
