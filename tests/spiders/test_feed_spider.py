@@ -29,7 +29,7 @@ def sample(n: int) -> dict[str, str]:
         "title": f"Policy item {n} &amp; more",
         "link": f"https://www.example.gov/news/item-{n}?utm_source=rss",
         "guid": f"https://www.example.gov/?p={1000 + n}",
-        "date": datetime(2026, 3, n, 18, 1, 52).strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        "date": datetime(2026, 3, n, 18, 1, 52, tzinfo=UTC).strftime("%a, %d %b %Y %H:%M:%S +0000"),
         "summary": f"Summary {n}",
     }
 

@@ -130,7 +130,7 @@ def test_racing_writers_store_and_alert_once(engine: Engine) -> None:
                 results.append(
                     store_publication(session, item(), run_id=None, destinations=["console"]).is_new
                 )
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=write) for _ in range(4)]
