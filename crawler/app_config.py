@@ -64,6 +64,16 @@ class SlackSettings(Durations):
     ops_channel: str | None = None
     per_channel_interval: timedelta = timedelta(seconds=1)
     burst_threshold: int = Field(default=10, ge=2)
+    # Delivery tuning (crawler/alerts/slack.py, slack_outbox.py); docs/alerts.md explains each.
+    routing_file: Path | None = None
+    http_timeout: int = Field(default=30, ge=1, description="seconds per Slack API call")
+    http_retries: int = Field(default=2, ge=0, description="SDK retries per 429 / 5xx / network")
+    http_backoff: float = Field(default=0.5, ge=0, description="SDK backoff factor, seconds")
+    retry_backoff: timedelta = timedelta(seconds=30)
+    max_retry_backoff: timedelta = timedelta(minutes=5)
+    claim_timeout: timedelta = timedelta(minutes=5)
+    history_pages: int = Field(default=5, ge=1, description="pages of 200 read per check")
+    burst_listed: int = Field(default=10, ge=1, le=40, description="titles in a summary")
 
     def token(self) -> str | None:
         """The bot token, from the environment or the token file; never logged."""

@@ -20,18 +20,22 @@ from typing import Any
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.settings import Settings
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from crawler import settings as crawl_settings
+from crawler.app_config import AppConfig, load_app_config
 from crawler.errors import ConfigError, FetchError
+from crawler.health import record_health
 from crawler.items import Publication
 from crawler.runs import Router, RunState
 from crawler.sources import SourceConfig
-from spiders.base import SourceSpider
+from spiders.base import BatchSpider, SourceSpider
 from spiders.feed import FeedSpider
 from spiders.json_api import JsonApiSpider
 from spiders.list_page import ListPageSpider
 from storage import queries
 from storage.db import transaction
+from storage.queries import RunRecord
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ class CrawlOptions:
     backfill: bool = False
     alerts: bool = True
     settings: dict[str, Any] = field(default_factory=dict)
+    app_config: AppConfig | None = None  # health thresholds, ops destination; else loaded
 
 
 @dataclass
@@ -85,11 +90,11 @@ def spider_class_for(source: SourceConfig) -> type[SourceSpider]:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        raise ConfigError(f"{source.id}: kind spider needs a module {module_name}") from exc
+        raise ConfigError(f"kind spider needs a module {module_name}") from exc
     for _, candidate in inspect.getmembers(module, inspect.isclass):
         if issubclass(candidate, SourceSpider) and candidate.name == source.spider_name:
             return candidate
-    raise ConfigError(f"{source.id}: {module_name} has no spider named {source.spider_name!r}")
+    raise ConfigError(f"{module_name} has no spider named {source.spider_name!r}")
 
 
 def scrapy_settings(overrides: dict[str, Any]) -> Settings:
@@ -106,48 +111,99 @@ async def crawl_sources(
     options: CrawlOptions = CrawlOptions(),
     router: Router | None = None,
 ) -> list[RunSummary]:
-    """Crawl each source once, concurrently; one recorded run per source."""
-    runner = AsyncCrawlerRunner(scrapy_settings(options.settings))
-    return list(
-        await asyncio.gather(
-            *(_crawl_one(runner, source, engine, router, options) for source in sources)
-        )
-    )
+    """Crawl each source once; one recorded run per source.
 
-
-async def _crawl_one(
-    runner: AsyncCrawlerRunner,
-    source: SourceConfig,
-    engine: Engine | None,
-    router: Router | None,
-    options: CrawlOptions,
-) -> RunSummary:
+    All sources go into one Scrapy crawl (a :class:`BatchSpider`), except that a source
+    named twice (two racing passes) gets a second crawl, since a crawl holds a source once.
+    """
     started = time.monotonic()
-    state = RunState(
-        source,
-        engine=engine,
-        router=router,
-        dry_run=options.dry_run or engine is None,
-        backfill=options.backfill,
-        alerts_enabled=options.alerts,
-    )
-    writing = engine if not state.dry_run else None
-    if writing is not None:
-        _open_run(writing, state)
-    spider_cls = spider_class_for(source)
+    states = [
+        RunState(
+            source,
+            engine=engine,
+            router=router,
+            dry_run=options.dry_run or engine is None,
+            backfill=options.backfill,
+            alerts_enabled=options.alerts,
+        )
+        for source in sources
+    ]
+    if engine is not None and not options.dry_run:
+        config = options.app_config or load_app_config()  # a bad file stops us before crawling
+        _open_runs(engine, states)
+    runner = AsyncCrawlerRunner(scrapy_settings(options.settings))
+    await asyncio.gather(*(_crawl_batch(runner, batch) for batch in _batches(states)))
+    duration = time.monotonic() - started
+    records = [(state, state.record()) for state in states]
+    if engine is not None and not options.dry_run:
+        with transaction(engine) as session:
+            for state, record in records:
+                _record_run(session, state, record, config)
+    return [_summarize(state, record, duration) for state, record in records]
+
+
+def _batches(states: list[RunState]) -> list[list[RunState]]:
+    """Split so that no batch holds the same source twice (first, second, … occurrence)."""
+    batches: list[list[RunState]] = []
+    for state in states:
+        batch = next((b for b in batches if all(s.source.id != state.source.id for s in b)), None)
+        if batch is None:
+            batches.append([state])
+        else:
+            batch.append(state)
+    return batches
+
+
+async def _crawl_batch(runner: AsyncCrawlerRunner, states: list[RunState]) -> None:
+    spiders: list[SourceSpider] = []
+    for state in states:
+        try:
+            spiders.append(spider_class_for(state.source)(source=state.source, run=state))
+        except ConfigError as exc:
+            state.fail(FetchError(state.source.id, None, f"cannot start its spider: {exc}"))
+    if not spiders:
+        return
     try:
-        await runner.crawl(spider_cls, source=source, run=state)
-    except Exception as exc:
-        logger.exception("Crawl of %s crashed", source.id, extra={"source_id": source.id})
-        state.fail(FetchError(source.id, None, f"the crawl crashed: {type(exc).__name__}: {exc}"))
-    record = state.record()
-    if writing is not None and state.run_id is not None:
-        with transaction(writing) as session:
-            queries.finish_run(session, state.run_id, record)
-            if record.outcome in SUCCESS_OUTCOMES_KEEPING_VALIDATORS:
-                queries.save_validators(session, source.id, state.new_validators)
+        await runner.crawl(BatchSpider, spiders=spiders)
+    except Exception as exc:  # one crawl's crash is recorded on each of its runs
+        logger.exception("A crawl of %d sources crashed", len(spiders))
+        for spider in spiders:
+            spider.run.fail(
+                FetchError(
+                    spider.source.id, None, f"the crawl crashed: {type(exc).__name__}: {exc}"
+                )
+            )
+
+
+def _open_runs(engine: Engine, states: list[RunState]) -> None:
+    """Open a run per source in one transaction (a few queries, whatever the batch size)."""
+    source_ids = [state.source.id for state in states]
+    with transaction(engine) as session:
+        queries.sync_sources(session, [(state.source.id, state.source.name) for state in states])
+        seen = queries.sources_with_publications(session, source_ids)
+        validators = queries.load_all_validators(session, source_ids)
+        for state in states:
+            state.is_baseline = state.source.id not in seen
+            state.validators = validators[state.source.id]
+            state.run_id = queries.start_run(
+                session, state.source.id, is_baseline=state.is_baseline
+            )
+
+
+def _record_run(session: Session, state: RunState, record: RunRecord, config: AppConfig) -> None:
+    """Write one run's record and the source's health; keep its new validators only if it
+    fully succeeded."""
+    if state.run_id is None:
+        return
+    run = queries.finish_run(session, state.run_id, record)
+    if record.outcome in SUCCESS_OUTCOMES_KEEPING_VALIDATORS:
+        queries.save_validators(session, state.source.id, state.new_validators)
+    record_health(session, run, config)
+
+
+def _summarize(state: RunState, record: RunRecord, duration: float) -> RunSummary:
     summary = RunSummary(
-        source_id=source.id,
+        source_id=state.source.id,
         outcome=record.outcome,
         http_statuses=record.http_statuses,
         items_parsed=record.items_parsed,
@@ -156,19 +212,11 @@ async def _crawl_one(
         error=record.error,
         run_id=state.run_id,
         is_baseline=state.is_baseline,
-        duration=time.monotonic() - started,
+        duration=duration,
         items=state.items,
     )
     _log_run(summary)
     return summary
-
-
-def _open_run(engine: Engine, state: RunState) -> None:
-    with transaction(engine) as session:
-        queries.sync_sources(session, [(state.source.id, state.source.name)])
-        state.is_baseline = queries.is_baseline(session, state.source.id)
-        state.validators = queries.load_validators(session, state.source.id)
-        state.run_id = queries.start_run(session, state.source.id, is_baseline=state.is_baseline)
 
 
 def _log_run(summary: RunSummary) -> None:

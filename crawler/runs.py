@@ -31,7 +31,7 @@ from crawler.sources import SourceConfig
 from storage.queries import RunRecord
 
 if TYPE_CHECKING:
-    from spiders.base import SourceSpider
+    from spiders.base import BatchSpider, SourceSpider
 
 Router = Callable[[Publication], Sequence[str]]
 FAILED_OUTCOMES = frozenset(
@@ -155,9 +155,11 @@ def _outcome_of(error: SourceError) -> str:
 
 
 class RunAware:
-    """Base of the middlewares and pipelines: they reach the run through the crawler.
+    """Base of the middlewares and pipelines: they find the run of a request or an item.
 
-    Scrapy (2.14+) no longer passes the spider to these hooks; the crawler knows it.
+    A crawl runs many sources (see :class:`spiders.base.BatchSpider`); requests carry their
+    source id in ``meta`` and items in ``source_id``. Requests without one (robots.txt) are
+    Scrapy's own and belong to no run.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -168,9 +170,12 @@ class RunAware:
         return cls(crawler)
 
     @property
-    def spider(self) -> SourceSpider:
-        return cast("SourceSpider", self.crawler.spider)
+    def batch(self) -> BatchSpider:
+        return cast("BatchSpider", self.crawler.spider)
 
-    @property
-    def run(self) -> RunState:
-        return self.spider.run
+    def spider_for(self, source_id: object) -> SourceSpider | None:
+        return self.batch.spiders.get(source_id) if isinstance(source_id, str) else None
+
+    def run_for(self, source_id: object) -> RunState | None:
+        spider = self.spider_for(source_id)
+        return spider.run if spider is not None else None

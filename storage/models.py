@@ -157,3 +157,23 @@ class AlertOutbox(Base):
     message_ref: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class SchedulerLease(Base):
+    """Who runs the scheduler on this database: one row, written by ``govwatch run``.
+
+    Exclusivity itself comes from a PostgreSQL advisory lock or, on SQLite, a lock file
+    (both vanish with the process, even on a crash); this row says who holds it, so that
+    ``govwatch reload`` can signal that process and ``govwatch status`` can show it.
+    """
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None]
+    reloaded_at: Mapped[datetime | None]
+    reload_message: Mapped[str | None] = mapped_column(Text)

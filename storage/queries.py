@@ -12,10 +12,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from storage.models import (
     CrawlRun,
     DocumentKey,
     Publication,
+    SchedulerLease,
     Source,
     UrlValidator,
     utcnow,
@@ -54,6 +55,25 @@ def is_baseline(session: Session, source_id: str) -> bool:
         select(func.count()).select_from(Publication).where(Publication.source_id == source_id)
     )
     return not stored
+
+
+def sources_with_publications(session: Session, source_ids: Sequence[str]) -> set[str]:
+    """Which of these sources have stored anything (the others' next crawl is a baseline)."""
+    rows = session.scalars(
+        select(Publication.source_id).where(Publication.source_id.in_(source_ids)).distinct()
+    )
+    return set(rows)
+
+
+def load_all_validators(
+    session: Session, source_ids: Sequence[str]
+) -> dict[str, dict[str, tuple[str | None, str | None]]]:
+    """``source_id → url → (etag, last_modified)`` for many sources in one query."""
+    found: dict[str, dict[str, tuple[str | None, str | None]]] = {sid: {} for sid in source_ids}
+    rows = session.scalars(select(UrlValidator).where(UrlValidator.source_id.in_(source_ids)))
+    for row in rows:
+        found[row.source_id][row.url] = (row.etag, row.last_modified)
+    return found
 
 
 def load_validators(session: Session, source_id: str) -> dict[str, tuple[str | None, str | None]]:
@@ -262,4 +282,112 @@ def enqueue_ops_alert(
             destination=destination,
             payload={"text": text, "source_id": source_id, "state": state},
         )
+    )
+
+
+# --- Source health, the scheduler and `govwatch status` (crawler/health.py, scheduler.py) ---
+
+
+def publication_times(session: Session, source_id: str, limit: int = 30) -> list[datetime]:
+    """The newest publication dates of a source, newest first, as aware UTC datetimes.
+
+    Date-only publications count as midnight UTC: enough to learn a cadence in days.
+    """
+    rows = session.execute(
+        select(Publication.published_at, Publication.published_on)
+        .where(Publication.source_id == source_id, Publication.published_on.is_not(None))
+        .order_by(Publication.published_on.desc(), Publication.id.desc())
+        .limit(limit)
+    )
+    times = [at if at is not None else datetime.combine(on, time(), tzinfo=UTC) for at, on in rows]
+    return sorted(times, reverse=True)
+
+
+def source_rows(session: Session, source_ids: Sequence[str]) -> dict[str, Source]:
+    """The ``sources`` rows of these ids (ids never crawled have none)."""
+    rows = session.scalars(select(Source).where(Source.id.in_(source_ids)))
+    return {row.id: row for row in rows}
+
+
+def set_next_runs(session: Session, next_runs: dict[str, datetime | None]) -> None:
+    """Record when the scheduler will next crawl each source (shown by ``govwatch status``)."""
+    for source_id, when in next_runs.items():
+        session.execute(update(Source).where(Source.id == source_id).values(next_run_at=when))
+
+
+def new_items_since(session: Session, since: datetime) -> dict[str, int]:
+    """New publications per source first seen since ``since``, baselines left out."""
+    rows = session.execute(
+        select(Publication.source_id, func.count())
+        .join(CrawlRun, CrawlRun.id == Publication.run_id)
+        .where(Publication.first_seen_at >= since, CrawlRun.is_baseline.is_(False))
+        .group_by(Publication.source_id)
+    )
+    return {source_id: int(count) for source_id, count in rows}
+
+
+def last_failed_runs(
+    session: Session, source_ids: Sequence[str], outcomes: Iterable[str]
+) -> dict[str, CrawlRun]:
+    """The newest failed run of each source (for the "last error" column)."""
+    newest = (
+        select(CrawlRun.source_id, func.max(CrawlRun.id).label("run_id"))
+        .where(CrawlRun.source_id.in_(source_ids), CrawlRun.outcome.in_(list(outcomes)))
+        .group_by(CrawlRun.source_id)
+        .subquery()
+    )
+    runs = session.scalars(select(CrawlRun).join(newest, CrawlRun.id == newest.c.run_id))
+    return {run.source_id: run for run in runs}
+
+
+def close_unfinished_runs(
+    session: Session, *, started_before: datetime, reason: str, source_ids: Sequence[str] | None
+) -> int:
+    """Close runs a stopped process left ``running``: outcome ``interrupted`` with ``reason``.
+
+    Such a run says nothing about the source, so health ignores the outcome; but every run
+    must end with a record, not stay ``running`` for ever.
+    """
+    query = select(CrawlRun).where(
+        CrawlRun.outcome == "running",
+        CrawlRun.finished_at.is_(None),
+        CrawlRun.started_at < started_before,
+    )
+    if source_ids is not None:
+        query = query.where(CrawlRun.source_id.in_(source_ids))
+    runs = list(session.scalars(query))
+    for run in runs:
+        run.outcome = "interrupted"
+        run.finished_at = utcnow()
+        run.error = reason
+    return len(runs)
+
+
+def write_lease(session: Session, name: str, *, hostname: str, pid: int) -> None:
+    """Record this process as the holder of the scheduler lock ``name``."""
+    now = utcnow()
+    values = {
+        "hostname": hostname,
+        "pid": pid,
+        "started_at": now,
+        "heartbeat_at": now,
+        "stopped_at": None,
+        "reloaded_at": None,
+        "reload_message": None,
+    }
+    statement = _insert(session, SchedulerLease).values(name=name, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=["name"], set_=values))
+
+
+def read_lease(session: Session, name: str) -> SchedulerLease | None:
+    """The scheduler lease row ``name``, or None when no scheduler ever ran here."""
+    return session.get(SchedulerLease, name)
+
+
+def touch_lease(session: Session, name: str, pid: int, **values: Any) -> None:
+    """Update the holder's row (heartbeat, reload result, stop time) if it is still ours."""
+    session.execute(
+        update(SchedulerLease)
+        .where(SchedulerLease.name == name, SchedulerLease.pid == pid)
+        .values(**values)
     )

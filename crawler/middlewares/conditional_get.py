@@ -16,8 +16,8 @@ from crawler.runs import RunAware
 
 class ConditionalGetMiddleware(RunAware):
     def process_request(self, request: Request) -> None:
-        run = self.run
-        if request.meta.get("unconditional") or request.meta.get("dont_obey_robotstxt"):
+        run = self.run_for(request.meta.get("source_id"))
+        if run is None or request.meta.get("unconditional"):
             return
         etag, last_modified = run.validators.get(request.url, (None, None))
         if etag:
@@ -26,9 +26,9 @@ class ConditionalGetMiddleware(RunAware):
             request.headers.setdefault(b"If-Modified-Since", last_modified.encode("latin-1"))
 
     def process_response(self, request: Request, response: Response) -> Response:
-        run = self.run
-        if request.meta.get("dont_obey_robotstxt"):
-            return response  # robots.txt fetches are Scrapy's business, not the source's
+        run = self.run_for(request.meta.get("source_id"))
+        if run is None:
+            return response  # robots.txt fetches are Scrapy's business, not a source's
         run.statuses[response.status] += 1
         if response.status == 304:
             run.not_modified_urls.add(request.url)

@@ -33,7 +33,10 @@ def clean_text(text: str | None) -> str | None:
 
 class NormalizePipeline(RunAware):
     def process_item(self, item: Publication) -> Publication:
-        source, run = self.spider.source, self.run
+        spider = self.spider_for(item.source_id)
+        if spider is None:
+            raise DropItem(f"an item of unknown source {item.source_id!r}")
+        source, run = spider.source, spider.run
         run.items_parsed += 1
         item.title = clean_text(item.title) or ""
         item.summary = clean_text(item.summary)

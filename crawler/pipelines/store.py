@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scrapy.exceptions import DropItem
+
 from crawler.items import Publication
 from crawler.runs import RunAware
 from storage.db import transaction
@@ -25,7 +27,9 @@ class StorePipeline(RunAware):
     because settings are copied and an engine cannot be."""
 
     def process_item(self, item: Publication) -> Publication:
-        run = self.run
+        run = self.run_for(item.source_id)
+        if run is None:
+            raise DropItem(f"an item of unknown source {item.source_id!r}")
         if run.dry_run or run.engine is None:
             run.items.append(item)
             return item

@@ -31,6 +31,8 @@ class ValidatePipeline(RunAware):
     def process_item(self, item: Publication) -> Publication:
         problems = problems_of(item)
         if problems:
-            self.run.note_invalid(item.url, ", ".join(problems))
+            run = self.run_for(item.source_id)
+            if run is not None:
+                run.note_invalid(item.url, ", ".join(problems))
             raise DropItem(f"{item.source_id}: invalid item {item.url}: {', '.join(problems)}")
         return item
