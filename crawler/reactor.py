@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from scrapy.utils.reactor import install_reactor
 
@@ -31,11 +31,12 @@ def reactor_loop() -> asyncio.AbstractEventLoop:
         install_reactor(crawl_settings.TWISTED_REACTOR)
         from twisted.internet import reactor
 
-        loop: asyncio.AbstractEventLoop = reactor._asyncioEventloop  # type: ignore[attr-defined]
+        asyncio_reactor = cast(Any, reactor)  # the installed AsyncioSelectorReactor
+        loop: asyncio.AbstractEventLoop = asyncio_reactor._asyncioEventloop
         started = threading.Event()
-        reactor.callWhenRunning(started.set)  # type: ignore[attr-defined]
+        asyncio_reactor.callWhenRunning(started.set)
         thread = threading.Thread(
-            target=reactor.run,  # type: ignore[attr-defined]
+            target=asyncio_reactor.run,
             kwargs={"installSignalHandlers": False},
             name="govwatch-reactor",
             daemon=True,

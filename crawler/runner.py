@@ -131,7 +131,8 @@ async def crawl_sources(
     if engine is not None and not options.dry_run:
         config = options.app_config or load_app_config()  # a bad file stops us before crawling
         _open_runs(engine, states)
-    runner = AsyncCrawlerRunner(scrapy_settings(options.settings))
+    settings = {"DOWNLOAD_SLOTS": download_slots(sources), **options.settings}
+    runner = AsyncCrawlerRunner(scrapy_settings(settings))
     await asyncio.gather(*(_crawl_batch(runner, batch) for batch in _batches(states)))
     duration = time.monotonic() - started
     records = [(state, state.record()) for state in states]
@@ -140,6 +141,19 @@ async def crawl_sources(
             for state, record in records:
                 _record_run(session, state, record, config)
     return [_summarize(state, record, duration) for state, record in records]
+
+
+def download_slots(sources: list[SourceConfig]) -> dict[str, dict[str, int]]:
+    """Per-host request concurrency for sources that ask for less than the default (a
+    host shared by several sources gets the lowest any of them asks for)."""
+    slots: dict[str, dict[str, int]] = {}
+    for source in sources:
+        if source.concurrency is None:
+            continue
+        for host in source.allowed_domains:
+            current = slots.get(host, {}).get("concurrency", source.concurrency)
+            slots[host] = {"concurrency": min(current, source.concurrency)}
+    return slots
 
 
 def _batches(states: list[RunState]) -> list[list[RunState]]:

@@ -150,7 +150,7 @@ class SourceConfig(Strict):
     spider: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     max_pages: int = Field(default=1, ge=1, le=50)
-    concurrency: int = Field(default=1, ge=1, le=4)
+    concurrency: int | None = Field(default=None, ge=1, le=4)
     enabled: bool = True
     allow_private_network: bool = False
     notes: str | None = None

@@ -113,23 +113,23 @@ class SourceSpider(Spider):
         self.run.fail(self.describe_failure(failure, url))
 
     def describe_failure(self, failure: Failure, url: str | None) -> SourceError:
-        source_id = self.source.id
-        if failure.check(HttpError):
-            status = failure.value.response.status
+        source_id, error = self.source.id, failure.value
+        if isinstance(error, HttpError):
+            status = error.response.status
             if status in BLOCKING_STATUSES:
                 return BlockedError(source_id, url, f"HTTP {status}: the site refused the request")
             return HttpStatusError(source_id, url or "", status)
-        if failure.check(DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError):
+        if isinstance(error, DownloadTimeoutError | TwistedTimeoutError | TCPTimedOutError):
             return TimeoutFetchError(source_id, url, "no answer within the download timeout")
-        if failure.check(CannotResolveHostError, DNSLookupError):
+        if isinstance(error, CannotResolveHostError | DNSLookupError):
             return FetchError(source_id, url, "the host name could not be resolved (no network?)")
-        if failure.check(DownloadConnectionRefusedError):
+        if isinstance(error, DownloadConnectionRefusedError):
             return FetchError(source_id, url, "the connection was refused")
-        if failure.check(IgnoreRequest):
-            return FetchError(source_id, url, f"request refused: {failure.value}")
-        if isinstance(failure.value, SourceError):
-            return failure.value
-        return FetchError(source_id, url, f"{type(failure.value).__name__}: {failure.value}")
+        if isinstance(error, IgnoreRequest):
+            return FetchError(source_id, url, f"request refused: {error}")
+        if isinstance(error, SourceError):
+            return error
+        return FetchError(source_id, url, f"{type(error).__name__}: {error}")
 
     def item(self, **fields: Any) -> Publication:
         """A Publication of this source; the pipelines fill in the rest from the config."""

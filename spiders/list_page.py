@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from parsel import Selector, SelectorList
 from scrapy import Request
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from crawler.dates import parse_date
 from crawler.errors import DateParseError, LayoutChanged
@@ -25,6 +25,10 @@ NON_DOCUMENT_SCHEMES = ("javascript:", "mailto:", "#")
 
 def select(node: Selector | Response, query: str) -> SelectorList[Selector]:
     """Run a config selector: CSS, or XPath when written ``xpath:…``."""
+    if isinstance(node, Response) and not isinstance(node, TextResponse):
+        raise TypeError(
+            f"{node.url} is not a text page (Content-Type {node.headers.get('Content-Type')!r})"
+        )
     if query.startswith("xpath:"):
         return node.xpath(query.removeprefix("xpath:"))
     return node.css(query)
@@ -106,6 +110,6 @@ class ListPageSpider(SourceSpider):
         page = int(response.meta.get("page", 1))
         if not self.selectors.next_page or page >= self.run.max_pages:
             return
-        href = select(response.selector, self.selectors.next_page).get()
+        href = select(response, self.selectors.next_page).get()
         if href:
             yield self.request(response.urljoin(href), page=page + 1)

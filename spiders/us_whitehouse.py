@@ -103,7 +103,9 @@ class UsWhitehouseSpider(FeedSpider):
         # "The post … appeared first on The White House." that is not part of the text.
         teaser = Selector(text=f"<div>{entry.get('summary') or ''}</div>").xpath("//body/div")
         blocks = teaser.xpath("./p") or teaser
-        paragraphs = [" ".join("".join(block.xpath(".//text()").getall()).split()) for block in blocks]
+        paragraphs = [
+            " ".join("".join(block.xpath(".//text()").getall()).split()) for block in blocks
+        ]
         kept = [text for text in paragraphs if text and not self.footer.match(text)]
         summary = " ".join(kept).strip()
         if summary.endswith("[…]"):

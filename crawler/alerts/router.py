@@ -1,13 +1,17 @@
 """Which destinations an alert goes to.
 
 Destinations are strings stored on outbox rows: ``console`` or ``slack:<channel>``. Without
-a Slack token every alert goes to the console, so nothing is lost on a fresh machine.
+a Slack token every alert goes to the console, so nothing is lost on a fresh machine. With
+one, the routes of ``config/routing.yaml`` choose the channels (crawler/alerts/routing.py),
+falling back to ``slack.default_channel``, and to the console when no channel is known.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from crawler.alerts.routing import RoutedFields, decide
+from crawler.alerts.routing_config import default_routing_path, load_routing
 from crawler.app_config import AppConfig
 from crawler.items import Publication
 from crawler.runs import Router
@@ -28,13 +32,17 @@ def ops_destination(config: AppConfig) -> str:
 
 def publication_router(config: AppConfig) -> Router:
     """The router for new publications under this configuration."""
-    if config.slack.default_channel and config.slack.token():
-        channel = slack_destination(config.slack.default_channel)
+    if config.slack.token():
+        routing = load_routing(default_routing_path(config))
+        default_channel = config.slack.default_channel
 
-        def to_default_channel(_item: Publication) -> Sequence[str]:
-            return (channel,)
+        def to_routed_channels(item: Publication) -> Sequence[str]:
+            decision = decide(routing, RoutedFields.of(item), default_channel)
+            return tuple(slack_destination(channel) for channel in decision.channels) or (
+                CONSOLE,
+            )
 
-        return to_default_channel
+        return to_routed_channels
 
     def to_console(_item: Publication) -> Sequence[str]:
         return (CONSOLE,)
