@@ -35,16 +35,36 @@ from storage.db import ready_engine, transaction
 from storage.models import AlertOutbox, Publication
 
 SELECTORS: dict[str, dict[str, str]] = {
-    "html_en": {"item": "ul.news-list > li", "title": "a::text", "link": "a::attr(href)",
-                "date": "span.date::text"},
-    "html_en_table": {"item": "table.releases tbody tr", "title": "td a::text",
-                      "link": "td a::attr(href)", "date": "td.dt::text"},
-    "html_ja": {"item": "dl.news > dd", "title": "a::text", "link": "a::attr(href)",
-                "date": "xpath:preceding-sibling::dt[1]/text()"},
-    "html_ja_reiwa": {"item": "div.news_list > div.news_list_item", "title": "p.ttl a::text",
-                      "link": "p.ttl a::attr(href)", "date": "p.day::text"},
-    "html_zh": {"item": "ul.list_con > li", "title": "a::attr(title)", "link": "a::attr(href)",
-                "date": "span.date::text"},
+    "html_en": {
+        "item": "ul.news-list > li",
+        "title": "a::text",
+        "link": "a::attr(href)",
+        "date": "span.date::text",
+    },
+    "html_en_table": {
+        "item": "table.releases tbody tr",
+        "title": "td a::text",
+        "link": "td a::attr(href)",
+        "date": "td.dt::text",
+    },
+    "html_ja": {
+        "item": "dl.news > dd",
+        "title": "a::text",
+        "link": "a::attr(href)",
+        "date": "xpath:preceding-sibling::dt[1]/text()",
+    },
+    "html_ja_reiwa": {
+        "item": "div.news_list > div.news_list_item",
+        "title": "p.ttl a::text",
+        "link": "p.ttl a::attr(href)",
+        "date": "p.day::text",
+    },
+    "html_zh": {
+        "item": "ul.list_con > li",
+        "title": "a::attr(title)",
+        "link": "a::attr(href)",
+        "date": "span.date::text",
+    },
 }
 TIMEZONES = {"en": "UTC", "ja": "Asia/Tokyo", "zh": "Asia/Shanghai"}
 # govsim is one host; real sources are many. Per-host politeness limits would serialise the
@@ -88,8 +108,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sources", type=int, default=500)
     parser.add_argument("--cycles", type=int, default=5)
-    parser.add_argument("--govsim-dir", type=Path,
-                        default=Path(__file__).resolve().parents[2] / "shared" / "govsim")
+    parser.add_argument(
+        "--govsim-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "govsim"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(args.govsim_dir))
     import benchlib  # the simulator's own helpers (start/stop, stats)
@@ -106,8 +127,10 @@ def run(sim: Any, benchlib: Any, args: argparse.Namespace) -> None:
     engine = ready_engine(f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
     wall, cpu, summaries = cycle(sources, engine)
     failed = [s for s in summaries if s.failed]
-    print(f"baseline: {len(sources)} sources, {sum(s.items_parsed for s in summaries)} items, "
-          f"{len(failed)} failed, {wall:.2f} s wall, {cpu:.2f} CPU-s")
+    print(
+        f"baseline: {len(sources)} sources, {sum(s.items_parsed for s in summaries)} items, "
+        f"{len(failed)} failed, {wall:.2f} s wall, {cpu:.2f} CPU-s"
+    )
     for summary in failed[:5]:
         print(f"  {summary.source_id}: {summary.error}")
     walls, cpus, not_modified, body = [], [], [], []
@@ -119,27 +142,36 @@ def run(sim: Any, benchlib: Any, args: argparse.Namespace) -> None:
         cpus.append(cpu)
         not_modified.append(stats["by_status"].get("304", {}).get("requests", 0))
         body.append(stats["body_bytes"])
-    published_sources = random.Random(7).sample([s["id"] for s in sim.sources], 10)
+    published_sources = random.Random(7).sample(  # noqa: S311 - a repeatable choice, not a secret[s["id"] for s in sim.sources], 10)
     before = _stored_ids(engine)
     published_at = time.perf_counter()
     sim.publish(published_sources, 2)
     wall, cpu, summaries = cycle(sources, engine)
     found_after = time.perf_counter() - published_at
     new_titles = [p.title for p in _stored(engine) if p.id not in before]
-    truth = {f"{k}-{i}" for k in published_sources
-             for i in [item["id"] for item in benchlib.http(
-                 "GET", f"{sim.base}/__items?source={k}")[:2]]}
-    keys = {"-".join(benchlib.ITEM_KEY.search(t).groups()) for t in new_titles
-            if benchlib.ITEM_KEY.search(t)}
+    truth = {
+        f"{k}-{i}"
+        for k in published_sources
+        for i in [item["id"] for item in benchlib.http("GET", f"{sim.base}/__items?source={k}")[:2]]
+    }
+    keys = {
+        "-".join(benchlib.ITEM_KEY.search(t).groups())
+        for t in new_titles
+        if benchlib.ITEM_KEY.search(t)
+    }
     with transaction(engine) as session:
         alerts = len(session.scalars(select(AlertOutbox)).all())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"unchanged cycle (median of {args.cycles}): {statistics.median(walls):.2f} s wall, "
-          f"{statistics.median(cpus):.2f} CPU-s; 304s {statistics.median(not_modified)}"
-          f"/{len(sources)}; body {statistics.median(body) / 1024:.0f} KB")
-    print(f"publish round: {len(keys & truth)}/{len(truth)} new items found, "
-          f"{len(keys - truth)} false items, {alerts} alerts queued, "
-          f"publish→stored {found_after:.2f} s (one cycle after publishing)")
+    print(
+        f"unchanged cycle (median of {args.cycles}): {statistics.median(walls):.2f} s wall, "
+        f"{statistics.median(cpus):.2f} CPU-s; 304s {statistics.median(not_modified)}"
+        f"/{len(sources)}; body {statistics.median(body) / 1024:.0f} KB"
+    )
+    print(
+        f"publish round: {len(keys & truth)}/{len(truth)} new items found, "
+        f"{len(keys - truth)} false items, {alerts} alerts queued, "
+        f"publish→stored {found_after:.2f} s (one cycle after publishing)"
+    )
     print(f"peak RSS of this process: {rss:.0f} MB")
 
 

@@ -50,8 +50,14 @@ class SchedulerSettings(Durations):
     misfire_grace: timedelta = timedelta(minutes=5)
     shutdown_timeout: timedelta = timedelta(seconds=60)
     dispatch_every: timedelta = timedelta(seconds=10)
-    max_concurrent_crawls: int = Field(default=8, ge=1)
+    max_concurrent_crawls: int = Field(default=8, ge=1, description="sources crawled at once")
     healthz_port: int | None = Field(default=None, ge=1, le=65535)
+    healthz_host: str = "127.0.0.1"
+    startup_spread: timedelta = timedelta(minutes=2)  # overdue sources start within this
+    batch_window: timedelta = timedelta(seconds=1)  # sources due this close share one crawl
+    crawl_settings: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Scrapy setting overrides for scheduled crawls"
+    )
 
 
 class SlackSettings(Durations):

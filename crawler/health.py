@@ -170,7 +170,7 @@ def usual_gap(published: list[datetime]) -> timedelta | None:
     gaps = [newer - older for newer, older in itertools.pairwise(distinct)]
     if len(gaps) < 2:
         return None
-    return statistics.median(gaps)
+    return timedelta(seconds=statistics.median(gap.total_seconds() for gap in gaps))
 
 
 def backoff_factor(consecutive_failures: int, settings: HealthSettings) -> int:

@@ -45,6 +45,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "crawler.pipelines.normalize.NormalizePipeline": 100,
     "crawler.pipelines.validate.ValidatePipeline": 200,
+    "crawler.pipelines.topics.TopicsPipeline": 250,
     "crawler.pipelines.store.StorePipeline": 300,
 }
 EXTENSIONS = {"scrapy.extensions.telnet.TelnetConsole": None}

@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
@@ -45,7 +46,7 @@ class CnBeijingPolicySpider(ListPageSpider):
     pager = re.compile(r"Pager\(\{\s*size\s*:\s*(\d+)\s*,\s*current\s*:\s*(\d+)")
     pub_date = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{1,2}:\d{2}(?::\d{2})?)?")
     # The kind of document is the last word of its title (…的通知, …的意见, …的批复).
-    doc_types_by_title_ending = {
+    doc_types_by_title_ending: ClassVar[dict[str, str]] = {
         "通知": "notice",
         "通告": "circular",
         "公告": "announcement",
@@ -58,7 +59,7 @@ class CnBeijingPolicySpider(ListPageSpider):
         "方案": "plan",
         "规划": "plan",
     }
-    attachment_types = {
+    attachment_types: ClassVar[dict[str, str]] = {
         ".pdf": "application/pdf",
         ".doc": "application/msword",
         ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -176,9 +177,13 @@ class CnBeijingPolicySpider(ListPageSpider):
         if match is None:
             return None
         try:
-            value = parse_date(match.group(0), timezone=self.source.timezone, url=url)
+            value = parse_date(
+                match.group(0), timezone=self.source.timezone, source_id=self.source.id, url=url
+            )
         except DateParseError as exc:
-            logger.warning("Ignored the detail page's PubDate: %s", exc)
+            logger.warning(
+                "Ignored the detail page's PubDate: %s", exc, extra={"source_id": self.source.id}
+            )
             return None
         return value if isinstance(value, datetime) else None
 
@@ -204,4 +209,3 @@ class CnBeijingPolicySpider(ListPageSpider):
 def _meta(page: Selector, name: str) -> str | None:
     value = page.css(f"meta[name='{name}']::attr(content)").get()
     return value.strip() if value and value.strip() else None
-

@@ -11,7 +11,7 @@ on their order. An empty or non-JSON body is a failed run, not "nothing new".
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy.http import Response
 
@@ -36,7 +36,7 @@ class EuCommissionPressSpider(JsonApiSpider):
 
     # docutype.code → doc type. The descriptions next to the codes are not reliable
     # (checked 2026-07 against the presscorner-builder notes), so only the code is read.
-    doc_types = {
+    doc_types: ClassVar[dict[str, str]] = {
         "IP": "press_release",
         "STATEMENT": "statement",
         "SPEECH": "speech",

@@ -12,6 +12,7 @@ The RDF feed (jp_mext_news) has the same items without tags; this page is read f
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from parsel import Selector
 from scrapy.http import Response
@@ -29,7 +30,7 @@ class JpMextNewsListSpider(ListPageSpider):
 
     # Genre tag → doc type, most specific first: a row may carry 審議会情報 and 報道発表.
     # 公募情報 and 白書・統計 are inferred from the class numbering, not seen on the live page.
-    doc_types_by_genre = {
+    doc_types_by_genre: ClassVar[dict[str, str]] = {
         "報道発表": "press_release",
         "大臣会見": "press_conference",
         "公募情報": "call_for_proposals",

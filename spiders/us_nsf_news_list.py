@@ -1,6 +1,7 @@
 """NSF news list (``/news/releases``): a Drupal views page, the fallback for the news RSS.
 
-Rows are ``div.view-content div.views-row``, each a ``div.latest-news-teaser`` with a type
+Rows are the ``article`` teasers in ``div.view-content`` (one per ``div.views-row``; older
+crawlers matched either), each a ``div.latest-news-teaser`` with a type
 label (NSF News, Statement, Media Advisory, Research News), a ``<time class="datetime">``
 whose ``datetime`` attribute is UTC while its text is the Eastern-time day ("November 20,
 2026" for 2026-11-21T02:30:00Z), the headline link ``/news/<slug>`` and a teaser body.
@@ -12,6 +13,7 @@ served a JavaScript "Just a moment..." challenge with status 200; that is a bloc
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from parsel import Selector
@@ -28,8 +30,8 @@ class UsNsfNewsListSpider(ListPageSpider):
 
     name = "us_nsf_news_list"
 
-    doc_types = {
-        "NSF News": "news_release",
+    doc_types: ClassVar[dict[str, str]] = {
+        "NSF News": "news",  # the RSS feed's items: us_nsf_news types them "news" too
         "Statement": "statement",
         "Media Advisory": "media_advisory",
         "Research News": "research_news",

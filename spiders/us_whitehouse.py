@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,7 @@ class UsWhitehouseSpider(FeedSpider):
 
     # Most specific first: a presidential action carries "Presidential Actions" plus its
     # kind, and a cross-posted fact sheet carries "Briefings & Statements" too.
-    doc_types_by_category = {
+    doc_types_by_category: ClassVar[dict[str, str]] = {
         "Executive Orders": "executive_order",
         "Proclamations": "proclamation",
         "Presidential Memoranda": "memorandum",
@@ -52,7 +52,7 @@ class UsWhitehouseSpider(FeedSpider):
         "Presidential Actions": "presidential_action",
     }
     # A post without a known category is typed by the section in its URL path.
-    doc_types_by_section = {
+    doc_types_by_section: ClassVar[dict[str, str]] = {
         "presidential-actions": "presidential_action",
         "fact-sheets": "fact_sheet",
         "briefings-statements": "statement",
@@ -61,7 +61,7 @@ class UsWhitehouseSpider(FeedSpider):
         "research": "research",
         "articles": "article",
     }
-    attachment_types = {".pdf": "application/pdf"}
+    attachment_types: ClassVar[dict[str, str]] = {".pdf": "application/pdf"}
     footer = re.compile(r"^The post .* appeared first on The White House\s*\.?$", re.DOTALL)
 
     def entry_to_item(self, entry: Any, response: Response) -> Publication | None:

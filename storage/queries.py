@@ -299,7 +299,12 @@ def publication_times(session: Session, source_id: str, limit: int = 30) -> list
         .order_by(Publication.published_on.desc(), Publication.id.desc())
         .limit(limit)
     )
-    times = [at if at is not None else datetime.combine(on, time(), tzinfo=UTC) for at, on in rows]
+    times: list[datetime] = []
+    for at, on in rows:
+        if at is not None:
+            times.append(at)
+        elif on is not None:
+            times.append(datetime.combine(on, time(), tzinfo=UTC))
     return sorted(times, reverse=True)
 
 

@@ -51,12 +51,13 @@ def fit(text: str, limit: int) -> str:
     escaped = escape(text)
     if len(escaped) <= limit:
         return escaped
-    cut = limit - 1
+    cut = min(len(text), limit - 1)
     while cut > 0:
         candidate = escape(text[:cut].rstrip()) + "…"
         if len(candidate) <= limit:
             return candidate
-        cut -= max(len(candidate) - limit, 1)
+        # An escaped character is at most five long: step fast when far over, then by one.
+        cut -= max((len(candidate) - limit) // 5, 1)
     return "…"
 
 

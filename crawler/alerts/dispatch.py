@@ -11,12 +11,19 @@ from sqlalchemy import Engine
 
 from crawler.alerts.console import ConsoleSink
 from crawler.alerts.outbox import DispatchReport, Sink, dispatch_pending
+from crawler.alerts.slack import SlackSink
+from crawler.alerts.slack_outbox import SlackDispatcher
 from crawler.app_config import AppConfig
 
 
 def sinks_for(config: AppConfig, console: ConsoleSink | None = None) -> list[Sink]:
-    """The sinks this configuration enables."""
-    return [console or ConsoleSink()]
+    """The sinks this configuration enables: Slack first (its ops notices may go to the
+    console), then the console."""
+    sinks: list[Sink] = []
+    if token := config.slack.token():
+        sinks.append(SlackSink(config.slack, token))
+    sinks.append(console or ConsoleSink())
+    return sinks
 
 
 def dispatch_all(
@@ -25,7 +32,10 @@ def dispatch_all(
     """Drain the due rows of every enabled sink; the totals of all of them."""
     total = DispatchReport()
     for sink in sinks_for(config, console):
-        report = dispatch_pending(engine, sink)
+        if isinstance(sink, SlackSink):
+            report = SlackDispatcher(engine, config, sink).run()
+        else:
+            report = dispatch_pending(engine, sink)
         total.sent += report.sent
         total.retrying += report.retrying
         total.failed += report.failed

@@ -38,9 +38,7 @@ def publication_router(config: AppConfig) -> Router:
 
         def to_routed_channels(item: Publication) -> Sequence[str]:
             decision = decide(routing, RoutedFields.of(item), default_channel)
-            return tuple(slack_destination(channel) for channel in decision.channels) or (
-                CONSOLE,
-            )
+            return tuple(slack_destination(channel) for channel in decision.channels) or (CONSOLE,)
 
         return to_routed_channels
 

@@ -161,7 +161,7 @@ def _unknown_topics(routing: RoutingConfig, lines: Lines, path: Path) -> list[st
             if topic.casefold() in known:
                 continue
             loc = ("routes", str(index), "match", "topics", str(position))
-            close = difflib.get_close_matches(topic, list(routing.topics), n=1)
+            close = difflib.get_close_matches(topic, list(routing.topics), n=1, cutoff=0.5)
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             problems.append(
                 f"{path}:{nearest_line(lines, loc)} {'.'.join(loc[:-1])}: "

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from crawler.cli import check, crawl, db, demo, sources
+from crawler.cli import alerts, check, crawl, db, demo, routes, run, sources, status
 from crawler.cli.context import global_options
 from crawler.errors import ConfigError, GovwatchError, StorageError
 
@@ -27,7 +27,12 @@ app.command("crawl")(crawl.crawl_command)
 app.command("check")(check.check_command)
 app.command("sources")(sources.sources_command)
 app.command("demo")(demo.demo_command)
+app.command("run")(run.run_command)
+app.command("reload")(run.reload_command)
+app.command("status")(status.status_command)
 app.add_typer(db.app, name="db")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(routes.app, name="routes")
 
 
 def main() -> None:

@@ -8,10 +8,12 @@ metadata; ``conversations.history`` returns metadata only with ``include_all_met
 newest first, like Slack. Every request is recorded so tests can assert what was sent.
 
 Scripting: ``fail_next("chat.postMessage", "ratelimited")`` queues one failure for a method
-(``ratelimited`` → 429, ``server_error`` → 500, ``drop`` → connection closed without an
-answer, anything else → that API error code); ``down = True`` makes every call answer 503
-(an outage) until it is set back; ``kill_pid_on_post`` makes the server store a posted
-message and then SIGKILL that process before answering (a crash between post and record).
+(``ratelimited`` → 429, ``server_error`` → 500, ``accepted_server_error`` → the message is
+kept but the answer is 500, ``drop`` → connection closed without an answer, anything else
+→ that API error code); ``down = True`` makes every call answer 503
+(an outage) until it is set back; ``kill_pid_on_post`` makes the server store the
+``posts_before_kill``-th posted message and then SIGKILL that process before answering
+(a crash between posting and recording).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class FakeSlack:
         self.lock = threading.Lock()
         self.down = False
         self.kill_pid_on_post: int | None = None
+        self.posts_before_kill = 1
         self._clock = 1_800_000_000
         self.httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -165,6 +168,8 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self._json(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
             elif failure == "server_error":
                 self._json(500, {"ok": False, "error": "internal_error"})
+            elif failure == "accepted_server_error":  # Slack kept the message, then failed
+                self._post(args, failed_after=True)
             elif failure is not None:
                 self._json(200, {"ok": False, "error": failure})
             elif self.headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -174,7 +179,9 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
 
         def _api(self, method: str, args: dict[str, Any]) -> None:
             if method == "auth.test":
-                self._json(200, {"ok": True, "team": "Govwatch", "user": "govwatch", "bot_id": "B1"})
+                self._json(
+                    200, {"ok": True, "team": "Govwatch", "user": "govwatch", "bot_id": "B1"}
+                )
             elif method == "chat.postMessage":
                 self._post(args)
             elif method == "conversations.history":
@@ -185,7 +192,7 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
             else:
                 self._json(200, {"ok": False, "error": "unknown_method"})
 
-        def _post(self, args: dict[str, Any]) -> None:
+        def _post(self, args: dict[str, Any], *, failed_after: bool = False) -> None:
             channel_id = slack.channel_id(str(args.get("channel", "")))
             if channel_id is None:
                 self._json(200, {"ok": False, "error": "channel_not_found"})
@@ -204,7 +211,13 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
             )
             with slack.lock:
                 slack.state.messages[channel_id].append(message)
-            if slack.kill_pid_on_post is not None:
+            if failed_after:
+                self._json(500, {"ok": False, "error": "internal_error"})
+                return
+            with slack.lock:
+                slack.posts_before_kill -= 1
+                kill = slack.kill_pid_on_post is not None and slack.posts_before_kill <= 0
+            if kill and slack.kill_pid_on_post is not None:
                 os.kill(slack.kill_pid_on_post, signal.SIGKILL)
                 slack.kill_pid_on_post = None
                 self.close_connection = True
@@ -221,7 +234,9 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
             limit = int(args.get("limit") or 100)
             start = int(args.get("cursor") or 0)
             with slack.lock:
-                found = [m for m in slack.state.messages.get(channel_id, []) if float(m.ts) > oldest]
+                found = [
+                    m for m in slack.state.messages.get(channel_id, []) if float(m.ts) > oldest
+                ]
             found.reverse()
             page = found[start : start + limit]
             more = start + limit < len(found)

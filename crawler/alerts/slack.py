@@ -1,0 +1,262 @@
+"""The Slack sink: post alerts with the real ``slack_sdk.WebClient``, and find what it posted.
+
+The SDK's retry handlers absorb short trouble inside one call: 429 (they sleep for the
+``Retry-After`` Slack sends), 500/503, and dropped connections, with backoff. What is left
+becomes a :class:`SlackError`: permanent when retrying cannot help (a wrong token, a channel
+the bot cannot post to, a message Slack rejects), transient otherwise, and the outbox
+dispatcher (slack_outbox.py) decides what happens to the rows.
+
+Every message carries Slack message metadata naming its outbox rows, so that after a crash
+between posting and recording :meth:`SlackSink.find_posted` can read the channel's recent
+history (``conversations.history`` with ``include_all_metadata``) and the dispatcher can
+record the message it already sent instead of posting it twice. That needs the
+``channels:history`` (and ``groups:history`` for private channels) scope besides
+``chat:write``; ``channels:read`` lets channel names be resolved to ids.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.web import SlackResponse
+
+from crawler.alerts.blocks import SlackPayload, ops_payload, publication_payload
+from crawler.app_config import SlackSettings
+from crawler.errors import DeliveryError
+from crawler.logs import redact
+from storage.models import AlertOutbox, Publication
+
+logger = logging.getLogger(__name__)
+
+SLACK_PREFIX = "slack:"
+EVENT_PUBLICATION = "govwatch_publication"
+EVENT_OPS = "govwatch_ops"
+EVENT_BURST = "govwatch_burst"
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
+
+Scope = Literal["auth", "channel", "message", "transient"]
+# Slack error codes by what they mean for the outbox (https://api.slack.com/methods/chat.postMessage).
+_AUTH = {
+    "invalid_auth": "the bot token is not valid; set a new one in $SLACK_BOT_TOKEN",
+    "not_authed": "no bot token was sent",
+    "account_inactive": "the bot's workspace or account is deactivated",
+    "token_revoked": "the bot token was revoked; install the app again",
+    "token_expired": "the bot token expired",
+    "missing_scope": "the bot lacks a scope (chat:write, channels:history)",
+    "no_permission": "the bot may not do this",
+}
+_CHANNEL = {
+    "channel_not_found": "no such channel, or the bot cannot see it (check config/routing.yaml)",
+    "not_in_channel": "the bot is not a member; /invite the app to the channel",
+    "is_archived": "the channel is archived",
+    "restricted_action": "the workspace does not let the bot post there",
+}
+_MESSAGE = {
+    "msg_too_long": "the message is too long",
+    "invalid_blocks": "Slack rejected the blocks",
+    "invalid_blocks_format": "Slack rejected the blocks",
+    "no_text": "the message has no text",
+    "invalid_metadata_format": "Slack rejected the message metadata",
+    "invalid_metadata_schema": "Slack rejected the message metadata",
+    "metadata_too_large": "the message metadata is too large",
+    "invalid_arguments": "Slack rejected the request's arguments",
+    "publication_missing": "the publication row no longer exists",
+}
+
+
+def error_scope(code: str) -> Scope:
+    if code in _AUTH:
+        return "auth"
+    if code in _CHANNEL:
+        return "channel"
+    if code in _MESSAGE:
+        return "message"
+    return "transient"
+
+
+class SlackError(DeliveryError):
+    """A Slack call that failed after the SDK's retries; ``scope`` says what is broken.
+
+    (A DeliveryError with the Slack error code attached; it lives here because only the
+    Slack dispatcher needs the code.)
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code = code
+        self.scope: Scope = error_scope(code)
+        super().__init__(redact(reason), permanent=self.scope != "transient")
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel_id: str
+    ts: str
+
+    @property
+    def ref(self) -> str:
+        """What ``message_ref`` stores: ``<channel id>:<ts>``, enough to find the message."""
+        return f"{self.channel_id}:{self.ts}"
+
+
+def build_client(settings: SlackSettings, token: str) -> WebClient:
+    """A WebClient whose retry handlers honour Retry-After and back off on 5xx / network."""
+    interval = BackoffRetryIntervalCalculator(backoff_factor=settings.http_backoff)
+    retries = settings.http_retries
+    handlers = [
+        RateLimitErrorRetryHandler(max_retry_count=retries),
+        ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
+        ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
+    ]
+    base_url = (settings.base_url or WebClient.BASE_URL).rstrip("/") + "/"
+    return WebClient(
+        token=token, base_url=base_url, timeout=settings.http_timeout, retry_handlers=handlers
+    )
+
+
+def metadata_for(row: AlertOutbox) -> dict[str, Any]:
+    """The metadata that lets a later run recognise this row's message in the history."""
+    payload: dict[str, Any] = {"outbox_id": row.id}
+    if row.publication_id is not None:
+        payload["publication_id"] = row.publication_id
+    event = EVENT_PUBLICATION if row.kind == "publication" else EVENT_OPS
+    return {"event_type": event, "event_payload": payload}
+
+
+def payload_for(row: AlertOutbox, publication: Publication | None) -> SlackPayload:
+    if row.kind == "publication":
+        if publication is None:
+            raise SlackError("publication_missing", f"publication {row.publication_id} is gone")
+        return publication_payload(publication)
+    data = row.payload or {}
+    return ops_payload(str(data.get("text", "")), data.get("source_id"), data.get("state"))
+
+
+class SlackSink:
+    """Delivers ``slack:<channel>`` rows; one instance per dispatch pass (it caches ids)."""
+
+    prefix = SLACK_PREFIX
+
+    def __init__(self, settings: SlackSettings, token: str, client: WebClient | None = None):
+        self.settings = settings
+        self.client = client or build_client(settings, token)
+        self.channel_ids: dict[str, str] = {}
+
+    # --- the Sink protocol: one row at a time -------------------------------------------
+    def deliver(self, row: AlertOutbox, publication: Publication | None) -> str | None:
+        channel = row.destination.removeprefix(SLACK_PREFIX)
+        if row.attempts:
+            found = self.find_posted(channel, row.created_at)
+            if row.id in found:
+                return found[row.id]
+        return self.post(channel, payload_for(row, publication), metadata_for(row)).ref
+
+    # --- calls ---------------------------------------------------------------------------
+    def auth_test(self) -> dict[str, Any]:
+        return dict(self._call(self.client.auth_test, "auth.test").data or {})  # type: ignore[arg-type]
+
+    def post(self, channel: str, payload: SlackPayload, metadata: dict[str, Any]) -> Posted:
+        response = self._call(
+            lambda: self.client.chat_postMessage(
+                channel=channel,
+                text=payload.text,
+                blocks=payload.blocks,
+                metadata=metadata,
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+            f"chat.postMessage to {channel}",
+        )
+        posted = Posted(str(response["channel"]), str(response["ts"]))
+        self.channel_ids[channel] = posted.channel_id
+        return posted
+
+    def find_posted(self, channel: str, since: datetime) -> dict[int, str]:
+        """Outbox id → message ref of govwatch messages in the channel since ``since``."""
+        channel_id = self.channel_id(channel)
+        oldest = f"{(since - timedelta(minutes=5)).timestamp():.6f}"
+        found: dict[int, str] = {}
+        cursor: str | None = None
+        for _ in range(self.settings.history_pages):
+            response = self._call(
+                functools.partial(
+                    self.client.conversations_history,
+                    channel=channel_id,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                ),
+                f"conversations.history of {channel}",
+            )
+            for message in response.get("messages") or []:
+                for outbox_id in _outbox_ids(message.get("metadata")):
+                    found[outbox_id] = Posted(channel_id, str(message["ts"])).ref
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return found
+
+    def channel_id(self, channel: str) -> str:
+        """History needs the channel id; names are resolved once (conversations.list)."""
+        if _CHANNEL_ID.match(channel):
+            return channel
+        if channel in self.channel_ids:
+            return self.channel_ids[channel]
+        name = channel.removeprefix("#")
+        cursor: str | None = None
+        while True:
+            response = self._call(
+                functools.partial(
+                    self.client.conversations_list,
+                    types="public_channel,private_channel",
+                    limit=1000,
+                    cursor=cursor,
+                ),
+                "conversations.list",
+            )
+            for entry in response.get("channels") or []:
+                self.channel_ids["#" + str(entry["name"])] = str(entry["id"])
+                self.channel_ids[str(entry["name"])] = str(entry["id"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if name in self.channel_ids or not cursor:
+                break
+        if name not in self.channel_ids:
+            reason = _CHANNEL["channel_not_found"]
+            raise SlackError("channel_not_found", f"channel_not_found: {channel}: {reason}")
+        return self.channel_ids[name]
+
+    def _call(self, call: Callable[[], SlackResponse], what: str) -> SlackResponse:
+        try:
+            return call()
+        except SlackApiError as exc:
+            code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            explanation = {**_AUTH, **_CHANNEL, **_MESSAGE}.get(code, "Slack could not take it now")
+            raise SlackError(code, f"{code}: {what}: {explanation}") from exc
+        except (SlackClientError, URLError, OSError, http.client.HTTPException) as exc:
+            raise SlackError("unreachable", f"unreachable: {what}: {exc}") from exc
+
+
+def _outbox_ids(metadata: object) -> list[int]:
+    if not isinstance(metadata, dict) or not str(metadata.get("event_type", "")).startswith(
+        "govwatch_"
+    ):
+        return []
+    payload = metadata.get("event_payload") or {}
+    raw = payload.get("outbox_ids") or [payload.get("outbox_id")]
+    return [int(value) for value in raw if str(value).isdigit()]

@@ -1,0 +1,82 @@
+"""``govwatch run`` (the scheduler daemon) and ``govwatch reload`` (make it re-read config)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+
+import typer
+
+from crawler.app_config import default_app_config_path
+from crawler.cli.context import engine, stderr, stdout
+from crawler.config_loader import default_sources_path
+from crawler.daemon import load_configuration, serve_until_stopped
+from crawler.lease import LEASE_NAME
+from crawler.logs import configure_logging
+from storage import queries
+from storage.db import transaction
+from storage.models import utcnow
+
+RELOAD_WAIT_SECONDS = 15.0
+
+
+def run_command(ctx: typer.Context) -> None:
+    """Crawl every enabled source on its schedule until stopped (SIGTERM/SIGINT); SIGHUP
+    or `govwatch reload` re-reads the configuration.
+
+    Example: GOVWATCH_DATABASE_URL=postgresql+psycopg://govwatch@db/govwatch govwatch run
+    """
+    paths = (default_sources_path(), default_app_config_path())
+    _sources, config = load_configuration(*paths)
+    # `govwatch --log-level DEBUG run` wins over the config file's log_level.
+    parent = ctx.parent
+    source = parent.get_parameter_source("log_level") if parent is not None else None
+    explicit = parent is not None and getattr(source, "name", "") == "COMMANDLINE"
+    level = str(parent.params["log_level"]) if explicit and parent else config.log_level
+    configure_logging(level)
+    # APScheduler logs every job start and end at INFO; the runner's one line per run says more.
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    code = serve_until_stopped(engine(), paths, log_level=level if explicit else None)
+    raise typer.Exit(code)
+
+
+def reload_command() -> None:
+    """Make the running `govwatch run` re-read its configuration (it keeps the old one if
+    the new one is invalid); prints what changed.
+
+    Example: govwatch reload
+    """
+    load_configuration(default_sources_path(), default_app_config_path())
+    database = engine()
+    with transaction(database) as session:
+        lease = queries.read_lease(session, LEASE_NAME)
+    if lease is None or lease.stopped_at is not None:
+        stderr.print("govwatch reload: no `govwatch run` is running on this database")
+        raise typer.Exit(1)
+    if lease.hostname != socket.gethostname():
+        stderr.print(
+            f"govwatch reload: the scheduler runs on {lease.hostname} (pid {lease.pid}); "
+            "run `govwatch reload` there, or `systemctl reload govwatch`"
+        )
+        raise typer.Exit(1)
+    sent_at, pid = utcnow(), lease.pid
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError:
+        stderr.print(f"govwatch reload: the scheduler (pid {pid}) is not running any more")
+        raise typer.Exit(1) from None
+    deadline = time.monotonic() + RELOAD_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        with transaction(database) as session:
+            lease = queries.read_lease(session, LEASE_NAME)
+        if lease is not None and lease.reloaded_at is not None and lease.reloaded_at >= sent_at:
+            message = lease.reload_message or ""
+            stdout.print(f"pid {pid}: {message}", markup=False)
+            raise typer.Exit(0 if message.startswith("reloaded") else 1)
+        time.sleep(0.2)
+    stderr.print(f"govwatch reload: sent SIGHUP to pid {pid}; no answer yet (see its log)")
+    raise typer.Exit(1)

@@ -1,0 +1,129 @@
+"""``govwatch status``: the health of every configured source, for people and monitoring.
+
+Exit status 1 when any source is broken, so ``govwatch status >/dev/null`` is a check a
+monitoring system can run. ``--json`` prints one object per source (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from crawler.cli.context import configured_sources, engine, stdout
+from crawler.lease import LEASE_NAME
+from crawler.runs import FAILED_OUTCOMES
+from storage import queries
+from storage.db import transaction
+from storage.models import utcnow
+
+STATE_STYLES = {"ok": "green", "failing": "yellow", "broken": "bold red", "stale": "magenta"}
+
+
+def status_command(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per source.")] = False,
+) -> None:
+    """Show each source's state, last run, last success, last new item, new items in the
+    last 7 days, next run and last error; exit 1 if any source is broken.
+
+    Example: govwatch status --json
+    """
+    sources = configured_sources()
+    ids = list(sources)
+    now = utcnow()
+    with transaction(engine()) as session:
+        rows = queries.source_rows(session, ids)
+        latest = queries.latest_runs(session, ids)
+        failures = queries.last_failed_runs(session, ids, FAILED_OUTCOMES)
+        weekly = queries.new_items_since(session, now - timedelta(days=7))
+        lease = queries.read_lease(session, LEASE_NAME)
+    report = []
+    for source_id, source in sources.items():
+        row, run, failed = rows.get(source_id), latest.get(source_id), failures.get(source_id)
+        report.append(
+            {
+                "source": source_id,
+                "enabled": source.enabled,
+                "schedule": source.schedule.describe(),
+                "state": row.state if row else "new",
+                "state_since": _iso(row.state_since if row else None),
+                "state_reason": row.state_reason if row else None,
+                "consecutive_failures": row.consecutive_failures if row else 0,
+                "last_run_at": _iso(run.started_at if run else None),
+                "last_outcome": run.outcome if run else None,
+                "last_success_at": _iso(row.last_success_at if row else None),
+                "last_new_item_at": _iso(row.last_new_item_at if row else None),
+                "new_items_7d": weekly.get(source_id, 0),
+                "next_run_at": _iso(row.next_run_at if row and source.enabled else None),
+                "last_error": failed.error if failed else None,
+                "last_error_at": _iso(failed.started_at if failed else None),
+            }
+        )
+    if as_json:
+        for entry in report:
+            print(json.dumps(entry, ensure_ascii=False))
+    else:
+        _print_table(report, now)
+        stdout.print(_scheduler_line(lease, now))
+    if any(entry["state"] == "broken" for entry in report):
+        raise typer.Exit(1)
+
+
+def _print_table(report: list[dict[str, Any]], now: datetime) -> None:
+    table = Table(title=f"{len(report)} sources", title_justify="left")
+    for column in ("source", "state", "last run", "last success", "last new item", "new 7d",
+                   "next run", "last error"):  # fmt: skip
+        table.add_column(column, overflow="fold")
+    for entry in report:
+        state = entry["state"] if entry["enabled"] else f"{entry['state']} (disabled)"
+        style = STATE_STYLES.get(entry["state"])
+        last_run = _ago(entry["last_run_at"], now)
+        if entry["last_outcome"]:
+            last_run += f" ({entry['last_outcome']})"
+        table.add_row(
+            entry["source"],
+            f"[{style}]{escape(state)}[/]" if style else escape(state),
+            last_run,
+            _ago(entry["last_success_at"], now),
+            _ago(entry["last_new_item_at"], now),
+            str(entry["new_items_7d"]),
+            _ago(entry["next_run_at"], now),
+            escape(_trim(entry["last_error"] or "", 160)),
+        )
+    stdout.print(table)
+
+
+def _scheduler_line(lease: Any, now: datetime) -> str:
+    if lease is None:
+        return "Scheduler: never started on this database (`govwatch run`)."
+    if lease.stopped_at is not None:
+        return f"Scheduler: stopped {_ago(lease.stopped_at.isoformat(), now)}."
+    return (
+        f"Scheduler: pid {lease.pid} on {escape(lease.hostname)}, started "
+        f"{_ago(lease.started_at.isoformat(), now)}, last heartbeat "
+        f"{_ago(lease.heartbeat_at.isoformat(), now)}."
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _ago(iso: str | None, now: datetime) -> str:
+    if not iso:
+        return "-"
+    seconds = (datetime.fromisoformat(iso) - now).total_seconds()
+    span = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if span >= size or unit == "s":
+            amount = f"{int(span // size)}{unit}"
+            break
+    return f"in {amount}" if seconds > 0 else f"{amount} ago"
+
+
+def _trim(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

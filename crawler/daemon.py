@@ -1,0 +1,347 @@
+"""The ``govwatch run`` process: lock, signals, reload, alert delivery, graceful shutdown.
+
+Threads. The Twisted reactor and its asyncio loop run in the background thread that
+:mod:`crawler.reactor` starts, as for every other command; the scheduler, the crawls, the
+alert dispatcher and ``/healthz`` all live on that loop. The main thread holds the database
+lock, installs the signal handlers (Python runs them on the main thread only) and waits.
+Handlers forward a signal to the loop with ``call_soon_threadsafe``. Keeping the reactor
+out of the main thread keeps one code path for all commands and tests, and lets a second
+SIGTERM/SIGINT exit at once from the main thread even when the loop is busy.
+
+Stopping. The first SIGTERM/SIGINT pauses the scheduler, lets crawls in flight finish for up
+to ``scheduler.shutdown_timeout`` (runs still going then are closed as ``interrupted``),
+delivers pending alerts, marks the lease stopped and exits 0. A second signal exits
+immediately with 128 + the signal number: every database write is a transaction, so SQLite
+(WAL) and PostgreSQL roll back whatever was half-done; nothing is corrupted, a run in flight
+stays ``running`` until the next start closes it.
+
+Reloading. SIGHUP (``govwatch reload`` sends it) re-reads both configuration files. A valid
+configuration is applied to the jobs at once (:meth:`SourceScheduler.apply`); an invalid one
+is refused with the file, line and field, and the previous one keeps running. The result is
+written to the lease row, where ``govwatch reload`` reads it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from crawler.alerts.dispatch import dispatch_all
+from crawler.app_config import AppConfig, load_app_config
+from crawler.config_loader import load_sources
+from crawler.errors import ConfigError, GovwatchError, StorageError
+from crawler.lease import SchedulerLock
+from crawler.reactor import reactor_loop
+from crawler.runner import spider_class_for
+from crawler.scheduler import SourceScheduler, trigger_for
+from crawler.sources import SourceConfig
+from storage import queries
+from storage.db import redact_url, transaction
+from storage.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+# A crawl is bounded by DOWNLOAD_TIMEOUT and retries; one still "running" after an hour
+# belongs to a process that died, and is closed when the daemon starts.
+ABANDONED_RUN_AGE = timedelta(hours=1)
+HEARTBEAT_EVERY = 15.0
+FLUSH_TIMEOUT = 30.0
+
+
+def load_configuration(
+    sources_path: Path, config_path: Path
+) -> tuple[dict[str, SourceConfig], AppConfig]:
+    """Load and fully check both files; raise :class:`ConfigError` without side effects."""
+    config = load_app_config(config_path)
+    sources = load_sources(sources_path)
+    problems = []
+    for source in sources.values():
+        try:
+            spider_class_for(source)
+            trigger_for(source)
+        except (ConfigError, ValueError) as exc:
+            problems.append(f"{sources_path} {source.id}: {exc}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return sources, config
+
+
+class Daemon:
+    """Everything that runs on the loop; created and served by :func:`run_daemon`."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        lock: SchedulerLock,
+        paths: tuple[Path, Path],
+        sources: dict[str, SourceConfig],
+        config: AppConfig,
+        *,
+        fixed_log_level: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.lock = lock
+        self.sources_path, self.config_path = paths
+        self.sources = sources
+        self.config = config
+        self.fixed_log_level = fixed_log_level
+        self.exit_code = 0
+        self.scheduler = SourceScheduler(engine, config, on_crawled=self._dispatch_soon)
+        self._stop = asyncio.Event()
+        self._wake_dispatch = asyncio.Event()
+        self._stop_reason = ""
+
+    async def serve(self) -> int:
+        self._close_abandoned_runs()
+        self.scheduler.start(self.sources)
+        tasks = [asyncio.create_task(self._dispatch_loop()), asyncio.create_task(self._heartbeat())]
+        server = await self._start_healthz()
+        logger.info(
+            "Started: %d sources scheduled on %s (pid %d)%s",
+            len(self.scheduler.sources),
+            redact_url(str(self.engine.url)),
+            self.lock.pid,
+            f", /healthz on port {self.config.scheduler.healthz_port}" if server else "",
+        )
+        await self._stop.wait()
+        await self._shutdown(tasks, server)
+        return self.exit_code
+
+    def request_stop(self, reason: str, exit_code: int = 0) -> None:
+        self._stop_reason = self._stop_reason or reason
+        self.exit_code = max(self.exit_code, exit_code)
+        self._stop.set()
+
+    def request_reload(self) -> None:
+        try:
+            sources, config = load_configuration(self.sources_path, self.config_path)
+        except ConfigError as exc:
+            logger.error("Refused the new configuration, still running the previous one:\n%s", exc)
+            message = f"refused: {exc}"
+        else:
+            report = self.scheduler.apply(sources, config)
+            self.sources, self.config = sources, config
+            if not self.fixed_log_level:
+                logging.getLogger().setLevel(config.log_level.upper())
+            logger.info("Reloaded the configuration: %s", report)
+            message = f"reloaded: {report}"
+        try:
+            self.lock.heartbeat(reloaded_at=utcnow(), reload_message=message)
+        except SQLAlchemyError as exc:
+            logger.warning("Could not record the reload result: %s", exc)
+
+    async def _shutdown(self, tasks: list[asyncio.Task[None]], server: Any) -> None:
+        timeout = self.config.scheduler.shutdown_timeout.total_seconds()
+        self.scheduler.pause()
+        in_flight = self.scheduler.batcher.in_flight
+        logger.info(
+            "Stopping (%s): no new crawls; waiting up to %.0fs for %d in flight",
+            self._stop_reason,
+            timeout,
+            len(in_flight),
+        )
+        if not await self.scheduler.batcher.wait_idle(timeout):
+            abandoned = await self.scheduler.batcher.cancel()
+            reason = f"govwatch stopped: the crawl did not finish within {timeout:.0f}s"
+            with transaction(self.engine) as session:
+                queries.close_unfinished_runs(
+                    session, started_before=utcnow(), reason=reason, source_ids=abandoned
+                )
+            logger.error("Interrupted the crawls of %s: %s", ", ".join(abandoned), reason)
+        self.scheduler.shutdown()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if server is not None:
+            server.close()
+            await server.wait_closed()
+        await self._dispatch(timeout=FLUSH_TIMEOUT)
+        with contextlib.suppress(SQLAlchemyError):  # the lock itself goes with the process
+            self.lock.heartbeat(stopped_at=utcnow())
+        logger.info("Stopped")
+
+    def _close_abandoned_runs(self) -> None:
+        with transaction(self.engine) as session:
+            closed = queries.close_unfinished_runs(
+                session,
+                started_before=utcnow() - ABANDONED_RUN_AGE,
+                reason="the process running this crawl stopped before it finished",
+                source_ids=None,
+            )
+        if closed:
+            logger.warning("Closed %d runs left unfinished by a stopped process", closed)
+
+    def _dispatch_soon(self) -> None:
+        self._wake_dispatch.set()
+
+    async def _dispatch_loop(self) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that arrives as the event is set (CPython gh-86296), and shutdown would hang.
+        while not self._stop.is_set():
+            every = self.config.scheduler.dispatch_every.total_seconds()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(every):
+                    await self._wake_dispatch.wait()
+            self._wake_dispatch.clear()
+            await self._dispatch()
+
+    async def _dispatch(self, timeout: float | None = None) -> None:
+        """Deliver due alerts in a worker thread (Slack calls block); failures stay queued."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                report = await loop.run_in_executor(None, dispatch_all, self.engine, self.config)
+        except (SQLAlchemyError, GovwatchError, TimeoutError) as exc:
+            logger.error("Alert delivery failed; the alerts stay in the outbox: %s", exc)
+            return
+        if report.sent or report.retrying or report.failed:
+            logger.info(
+                "Delivered %d alerts (%d to retry, %d failed)",
+                report.sent,
+                report.retrying,
+                report.failed,
+            )
+
+    async def _heartbeat(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            await asyncio.sleep(HEARTBEAT_EVERY)
+            try:
+                await loop.run_in_executor(None, self.lock.check)
+                await loop.run_in_executor(None, self.lock.heartbeat)
+            except StorageError as exc:
+                logger.error("Stopping: %s", exc)
+                self.request_stop("lost the scheduler lock", exit_code=1)
+            except SQLAlchemyError as exc:
+                logger.warning("Could not refresh the scheduler lease: %s", exc)
+
+    async def _start_healthz(self) -> asyncio.Server | None:
+        port = self.config.scheduler.healthz_port
+        if port is None:
+            return None
+        try:
+            return await asyncio.start_server(
+                self._answer_healthz, self.config.scheduler.healthz_host, port
+            )
+        except OSError as exc:
+            raise StorageError(f"cannot serve /healthz on port {port}: {exc.strerror}") from exc
+
+    async def health(self) -> tuple[bool, dict[str, str]]:
+        """Process alive (we answer), scheduler running, database reachable."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(5):
+                await loop.run_in_executor(None, self._ping_database)
+            database = "ok"
+        except (SQLAlchemyError, TimeoutError) as exc:
+            database = f"unreachable ({type(exc).__name__})"
+        scheduler = "running" if self.scheduler.running else "stopped"
+        healthy = database == "ok" and scheduler == "running"
+        return healthy, {"status": "ok" if healthy else "unhealthy", "scheduler": scheduler,
+                         "database": database}  # fmt: skip
+
+    def _ping_database(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    async def _answer_healthz(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            async with asyncio.timeout(5):
+                request = await reader.readline()
+                while (await reader.readline()).strip():
+                    pass  # headers are not needed
+        except (TimeoutError, ConnectionError):
+            writer.close()
+            return
+        parts = request.decode("latin-1").split()
+        if len(parts) >= 2 and parts[1].split("?")[0] == "/healthz":
+            healthy, body = await self.health()
+            status = "200 OK" if healthy else "503 Service Unavailable"
+        else:
+            status, body = "404 Not Found", {"error": "try /healthz"}
+        payload = json.dumps(body).encode()
+        writer.write(
+            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+            + payload
+        )
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        writer.close()
+
+
+class _SignalForwarder:
+    """Signal handler (main thread): the first stop signal asks the loop to stop, the
+    second exits at once; SIGHUP asks for a reload."""
+
+    def __init__(self, daemon: Daemon, loop: asyncio.AbstractEventLoop) -> None:
+        self.daemon = daemon
+        self.loop = loop
+        self.stopping = False
+
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            self.loop.call_soon_threadsafe(self.daemon.request_reload)
+            return
+        if self.stopping:
+            os.write(2, b"govwatch: second stop signal, exiting now\n")
+            os._exit(128 + signum)
+        self.stopping = True
+        self.loop.call_soon_threadsafe(self.daemon.request_stop, signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def _signals(forwarder: _SignalForwarder) -> Iterator[None]:
+    handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, forwarder) for signum in handled}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def serve_until_stopped(engine: Engine, paths: tuple[Path, Path], *, log_level: str | None) -> int:
+    """Take the lock, run the daemon on the reactor's loop, return the exit status."""
+    sources, config = load_configuration(*paths)
+    lock = SchedulerLock(engine)
+    daemon = Daemon(engine, lock, paths, sources, config, fixed_log_level=bool(log_level))
+    loop = reactor_loop()
+    # Handlers first: once the lease names this pid, `govwatch reload` may signal it.
+    with _signals(_SignalForwarder(daemon, loop)):
+        lock.acquire()
+        try:
+            future = asyncio.run_coroutine_threadsafe(daemon.serve(), loop)
+            while True:  # a timed wait, so that signal handlers run promptly
+                with contextlib.suppress(concurrent.futures.TimeoutError):
+                    return future.result(timeout=0.5)
+        finally:
+            lock.release()
+            _stop_reactor()
+
+
+def _stop_reactor() -> None:
+    from twisted.internet import reactor as installed
+
+    reactor: Any = installed
+    if reactor.running:
+        reactor.callFromThread(reactor.stop)
+        for thread in threading.enumerate():
+            if thread.name == "govwatch-reactor":
+                thread.join(timeout=5)

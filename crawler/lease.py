@@ -1,0 +1,134 @@
+"""One scheduler per database: the lock ``govwatch run`` holds while it runs.
+
+Two daemons scheduling the same sources would crawl everything twice and race on health
+states, so a second ``govwatch run`` against the same database refuses to start.
+
+- PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) on a connection held
+  for the life of the process. The key is derived from the schema name, so one server can
+  host several govwatch databases (and the tests' private schemas).
+- SQLite: an exclusive ``flock`` on ``<database file>.scheduler.lock`` next to the file.
+  SQLite is a local file, so a local lock is exactly as wide as the database.
+
+Both vanish with the process, even after ``kill -9`` or a power cut, so a crash never leaves
+a lock that blocks the restart. Who holds the lock is written to the ``scheduler_leases``
+row (host, pid, heartbeat): ``govwatch reload`` signals that pid, ``govwatch status`` shows it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from crawler.errors import StorageError
+from storage import queries
+from storage.db import redact_url, transaction
+from storage.models import utcnow
+
+logger = logging.getLogger(__name__)
+LEASE_NAME = "scheduler"
+
+
+class SchedulerLock:
+    """``acquire()`` or raise :class:`StorageError` naming the holder; ``release()`` at exit."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pid = os.getpid()
+        self.hostname = socket.gethostname()
+        self._connection: Connection | None = None
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            self._acquire_advisory_lock()
+        elif dialect == "sqlite":
+            self._acquire_lock_file()
+        else:
+            raise StorageError(f"govwatch run supports SQLite and PostgreSQL, not {dialect}")
+        with transaction(self.engine) as session:
+            queries.write_lease(session, LEASE_NAME, hostname=self.hostname, pid=self.pid)
+
+    def _acquire_advisory_lock(self) -> None:
+        connection = self.engine.connect()
+        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+        digest = hashlib.sha256(f"govwatch.scheduler.{schema}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+        connection.commit()  # the lock is held by the session, not the transaction
+        if not got:
+            connection.close()
+            raise StorageError(self._refusal())
+        self._connection = connection
+
+    def _acquire_lock_file(self) -> None:
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            raise StorageError("govwatch run needs a database file, not an in-memory SQLite")
+        path = Path(database).with_name(Path(database).name + ".scheduler.lock")
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise StorageError(self._refusal(f" (lock file {path})")) from exc
+        handle.truncate(0)
+        handle.write(f"{self.hostname} {self.pid}\n")
+        handle.flush()
+        self._file = handle
+
+    def _refusal(self, detail: str = "") -> str:
+        holder = "another process"
+        try:
+            with transaction(self.engine) as session:
+                lease = queries.read_lease(session, LEASE_NAME)
+                if lease is not None:
+                    holder = (
+                        f"pid {lease.pid} on {lease.hostname}, "
+                        f"started {lease.started_at:%Y-%m-%d %H:%M:%S} UTC"
+                    )
+        except SQLAlchemyError:
+            holder = "another process (its lease row could not be read)"
+        return (
+            f"another `govwatch run` already schedules crawls on "
+            f"{redact_url(str(self.engine.url))}: {holder}{detail}. Only one scheduler may "
+            "run per database; stop that one first, or use `govwatch reload` to make it "
+            "read changed configuration."
+        )
+
+    def check(self) -> None:
+        """Raise :class:`StorageError` if the lock's database session is gone."""
+        if self._connection is None:
+            return
+        try:
+            self._connection.execute(text("SELECT 1"))
+            self._connection.commit()
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"lost the scheduler lock's database connection: {type(exc).__name__}"
+            ) from exc
+
+    def heartbeat(self, **values: object) -> None:
+        """Refresh the lease row (and record a reload result or the stop time)."""
+        with transaction(self.engine) as session:
+            queries.touch_lease(session, LEASE_NAME, self.pid, heartbeat_at=utcnow(), **values)
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()  # closing the session releases the advisory lock
+            except SQLAlchemyError as exc:  # the server drops the lock with the session anyway
+                logger.debug("Closing the scheduler lock's connection failed: %s", exc)
+            self._connection = None
+        if self._file is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None

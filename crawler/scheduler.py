@@ -1,0 +1,391 @@
+"""When each source is crawled by ``govwatch run``: one APScheduler job per source.
+
+Jobs live on the reactor's asyncio loop (an ``AsyncIOScheduler``), have the source id as
+their id, an interval or cron trigger with jitter, ``max_instances=1`` (a slow crawl is never
+overlapped by the next one), ``coalesce`` and a misfire grace time.
+
+Three decisions shape this module:
+
+- **Restart-safe, from the database.** Jobs are kept in memory; the database's record of
+  each source's last run is the truth. At start (and when a reload adds or reschedules a
+  source) the first run follows from the last recorded run (:func:`first_run_time`): not yet
+  due → at its due time; overdue or never run → soon, spread over ``startup_spread`` so a
+  restart is no stampede, and no source waits a whole interval.
+- **Sources due together share one crawl.** A job does not crawl; it hands its source to the
+  :class:`CrawlBatcher` and waits. Sources handed in within ``batch_window`` go to one
+  :func:`crawl_sources` call (one Scrapy crawl), which saves the start-up cost of a crawl per
+  source (figures in docs/operations.md). The job ends when its source's run is recorded, so
+  ``max_instances=1`` still means "never two runs of one source at once".
+- **A failing source is polled less often, never dropped.** After each run its next run is
+  pushed back by :func:`crawler.health.backoff_factor`; the first good run restores the
+  normal cadence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from crawler.alerts.router import publication_router
+from crawler.app_config import AppConfig
+from crawler.health import backoff_factor
+from crawler.runner import CrawlOptions, crawl_sources
+from crawler.sources import Schedule, SourceConfig
+from storage import queries
+from storage.db import transaction
+from storage.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+_CRON_WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def trigger_for(source: SourceConfig) -> BaseTrigger:
+    """The APScheduler trigger for a source's schedule; cron runs in the source's time zone.
+
+    Crontab weekday numbers (0 = Sunday) are turned into names first: APScheduler 3 reads
+    0 as Monday (its issue #286), which would shift every weekly source by a day.
+    """
+    schedule = source.schedule
+    jitter = int(schedule.jitter.total_seconds()) or None
+    if schedule.every is not None:
+        return IntervalTrigger(seconds=schedule.every.total_seconds(), jitter=jitter, timezone=UTC)
+    trigger = _cron_trigger(source)
+    trigger.jitter = jitter
+    return trigger
+
+
+def _cron_trigger(source: SourceConfig) -> CronTrigger:
+    fields = (source.schedule.cron or "").split()
+    if len(fields) == 5:
+        fields[4] = re.sub(r"(?<![/\d])\d+", lambda m: _CRON_WEEKDAYS[int(m[0]) % 8], fields[4])
+    return CronTrigger.from_crontab(" ".join(fields), timezone=ZoneInfo(source.timezone))
+
+
+def cadence(source: SourceConfig, now: datetime) -> timedelta:
+    """The normal gap between two runs (for cron: the gap between its next two fire times)."""
+    if source.schedule.every is not None:
+        return source.schedule.every
+    trigger = _cron_trigger(source)
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+    return second - first if first and second else timedelta(days=1)
+
+
+def due_after(source: SourceConfig, ran_at: datetime, factor: int, rng: random.Random) -> datetime:
+    """When a source that ran at ``ran_at`` is due again, ``factor`` times less often."""
+    schedule: Schedule = source.schedule
+    jitter = timedelta(seconds=rng.uniform(0, schedule.jitter.total_seconds()))
+    if schedule.every is not None:
+        return ran_at + schedule.every * factor + jitter
+    earliest = ran_at + cadence(source, ran_at) * (factor - 1) + timedelta(seconds=1)
+    fire = _cron_trigger(source).get_next_fire_time(None, earliest)
+    return (fire or earliest) + jitter
+
+
+def first_run_time(
+    source: SourceConfig,
+    last_run_at: datetime | None,
+    factor: int,
+    now: datetime,
+    spread: timedelta,
+    rng: random.Random,
+) -> datetime:
+    """The first run after a (re)start: at its due time, or soon (spread) when overdue."""
+    if last_run_at is not None:
+        due = due_after(source, last_run_at, factor, rng)
+        if due > now:
+            return due
+    window = min(spread, cadence(source, now)).total_seconds()
+    return now + timedelta(seconds=rng.uniform(0, window))
+
+
+class CrawlBatcher:
+    """Collects the sources whose jobs fired close together and crawls them in one call.
+
+    ``run(source_id)`` returns when that source's run is recorded. At most ``limit``
+    sources are crawled at once; the others wait for a slot.
+    """
+
+    def __init__(
+        self, crawl: Callable[[list[str]], Awaitable[None]], *, window: float, limit: int
+    ) -> None:
+        self._crawl = crawl
+        self._window = window
+        self._limit = limit
+        self._pending: dict[str, asyncio.Future[None]] = {}
+        self._in_flight: dict[str, asyncio.Future[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self.closed = False
+
+    @property
+    def in_flight(self) -> list[str]:
+        return list(self._in_flight)
+
+    async def run(self, source_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        future = self._pending.get(source_id) or self._in_flight.get(source_id)
+        if future is None:
+            future = loop.create_future()
+            future.add_done_callback(_retrieve)
+            self._pending[source_id] = future
+            if self._timer is None:
+                self._timer = loop.call_later(self._window, self._flush)
+        # Shielded: a job cancelled at shutdown must not cancel a crawl other jobs share.
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            if self.closed and future.cancelled():
+                return  # shutdown began before this source's crawl started: nothing ran
+            raise
+
+    def _flush(self) -> None:
+        self._timer = None
+        if self.closed:
+            return
+        free = self._limit - len(self._in_flight)
+        batch = {
+            source_id: self._pending.pop(source_id) for source_id in list(self._pending)[:free]
+        }
+        if not batch:
+            return
+        self._in_flight.update(batch)
+        task = asyncio.get_running_loop().create_task(self._crawl_batch(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _crawl_batch(self, batch: dict[str, asyncio.Future[None]]) -> None:
+        try:
+            await self._crawl(list(batch))
+        except Exception as exc:  # handed to each job, which APScheduler logs with its id
+            logger.exception("A scheduled crawl of %d sources failed", len(batch))
+            for future in batch.values():
+                if not future.done():
+                    future.set_exception(exc)
+        else:
+            for future in batch.values():
+                if not future.done():
+                    future.set_result(None)
+        finally:
+            for source_id in batch:
+                self._in_flight.pop(source_id, None)
+            if self._pending and not self.closed and self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(0, self._flush)
+
+    def close(self) -> None:
+        """Start nothing new; sources still waiting for a slot are not crawled."""
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for future in self._pending.values():
+            future.cancel()
+        self._pending.clear()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait for the crawls in flight; False if some are still running at the timeout."""
+        if not self._tasks:
+            return True
+        _done, running = await asyncio.wait(set(self._tasks), timeout=timeout)
+        return not running
+
+    async def cancel(self) -> list[str]:
+        """Abandon the crawls in flight (shutdown timeout); returns their source ids."""
+        source_ids = self.in_flight
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        return source_ids
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    """Mark a batch's error as seen even when its job was cancelled (it was logged once)."""
+    if not future.cancelled():
+        future.exception()
+
+
+@dataclass
+class ReloadReport:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    rescheduled: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        parts = [
+            f"{name} {', '.join(ids)}"
+            for name, ids in (
+                ("added", self.added),
+                ("removed", self.removed),
+                ("rescheduled", self.rescheduled),
+                ("updated", self.updated),
+            )
+            if ids
+        ]
+        return "; ".join(parts) or "no source changed"
+
+
+class SourceScheduler:
+    """The jobs of all enabled sources, and what happens after each batch of runs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: AppConfig,
+        *,
+        on_crawled: Callable[[], None] = lambda: None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.sources: dict[str, SourceConfig] = {}
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.on_crawled = on_crawled
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        settings = config.scheduler
+        self.batcher = CrawlBatcher(
+            self._crawl,
+            window=settings.batch_window.total_seconds(),
+            limit=settings.max_concurrent_crawls,
+        )
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running) and not self.batcher.closed
+
+    def start(self, sources: dict[str, SourceConfig]) -> None:
+        """Schedule every enabled source from its last recorded run; call on the loop."""
+        self.scheduler.start()
+        enabled = {sid: source for sid, source in sources.items() if source.enabled}
+        self.sources = dict(enabled)
+        self._add_jobs(list(enabled.values()))
+
+    def apply(self, sources: dict[str, SourceConfig], config: AppConfig) -> ReloadReport:
+        """Make the jobs match a newly loaded configuration, without a restart."""
+        enabled = {sid: source for sid, source in sources.items() if source.enabled}
+        report = ReloadReport(
+            added=sorted(set(enabled) - set(self.sources)),
+            removed=sorted(set(self.sources) - set(enabled)),
+        )
+        for source_id in sorted(set(enabled) & set(self.sources)):
+            if enabled[source_id].schedule != self.sources[source_id].schedule:
+                report.rescheduled.append(source_id)
+            elif enabled[source_id] != self.sources[source_id]:
+                report.updated.append(source_id)  # next run reads the new settings
+        for source_id in report.removed + report.rescheduled:
+            if self.scheduler.get_job(source_id) is not None:
+                self.scheduler.remove_job(source_id)
+        self.sources = dict(enabled)
+        self.config = config
+        self._add_jobs([enabled[sid] for sid in report.added + report.rescheduled])
+        self._record_next_runs(report.removed)  # no next run: `status` must not promise one
+        return report
+
+    def pause(self) -> None:
+        """Stop starting runs (shutdown); crawls in flight go on."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        self.batcher.close()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _add_jobs(self, sources: list[SourceConfig]) -> None:
+        if not sources:
+            return
+        with transaction(self.engine) as session:
+            ids = [source.id for source in sources]
+            queries.sync_sources(session, [(source.id, source.name) for source in sources])
+            last_runs = queries.latest_runs(session, ids)
+            rows = queries.source_rows(session, ids)
+        now = utcnow()
+        spread = self.config.scheduler.startup_spread
+        for source in sources:
+            last = last_runs.get(source.id)
+            row = rows.get(source.id)
+            factor = backoff_factor(row.consecutive_failures if row else 0, self.config.health)
+            first = first_run_time(
+                source, last.started_at if last else None, factor, now, spread, self.rng
+            )
+            self.scheduler.add_job(
+                self._job,
+                trigger=trigger_for(source),
+                args=[source.id],
+                id=source.id,
+                name=source.id,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=int(self.config.scheduler.misfire_grace.total_seconds()),
+                next_run_time=first,
+                replace_existing=True,
+            )
+            logger.info(
+                "Scheduled %s (%s), first run at %s",
+                source.id,
+                source.schedule.describe(),
+                f"{first:%H:%M:%S}",
+                extra={"source_id": source.id},
+            )
+        self._record_next_runs([source.id for source in sources])
+
+    async def _job(self, source_id: str) -> None:
+        await self.batcher.run(source_id)
+
+    async def _crawl(self, source_ids: list[str]) -> None:
+        sources = [self.sources[sid] for sid in source_ids if sid in self.sources]
+        if not sources:
+            return  # removed by a reload while waiting
+        config = self.config
+        await crawl_sources(
+            sources,
+            engine=self.engine,
+            options=CrawlOptions(settings=dict(config.scheduler.crawl_settings), app_config=config),
+            router=publication_router(config),
+        )
+        self._back_off([source.id for source in sources])
+        self.on_crawled()
+
+    def _back_off(self, source_ids: list[str]) -> None:
+        """Push the next run of failing sources back; record every next run."""
+        with transaction(self.engine) as session:
+            rows = queries.source_rows(session, source_ids)
+        now = utcnow()
+        for source_id in source_ids:
+            job, row = self.scheduler.get_job(source_id), rows.get(source_id)
+            if job is None or row is None:
+                continue
+            factor = backoff_factor(row.consecutive_failures, self.config.health)
+            if factor > 1:
+                when = due_after(self.sources[source_id], now, factor, self.rng)
+                job.modify(next_run_time=when)
+                logger.info(
+                    "Backed off %s: next run at %s (%d× its schedule, %d failed runs)",
+                    source_id,
+                    f"{when:%H:%M:%S}",
+                    factor,
+                    row.consecutive_failures,
+                    extra={"source_id": source_id, "state": row.state},
+                )
+        self._record_next_runs(source_ids)
+
+    def _record_next_runs(self, source_ids: list[str]) -> None:
+        next_runs: dict[str, datetime | None] = {}
+        for source_id in source_ids:
+            job = self.scheduler.get_job(source_id)
+            next_runs[source_id] = job.next_run_time if job is not None else None
+        with transaction(self.engine) as session:
+            queries.set_next_runs(session, next_runs)

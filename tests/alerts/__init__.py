@@ -1,0 +1,1 @@
+"""Alerts: Block Kit payloads, topics, routing, and delivery to a local Slack imitation."""

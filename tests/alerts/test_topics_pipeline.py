@@ -1,0 +1,68 @@
+"""TopicsPipeline in a real crawl: topics stored, and routed on, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from crawler.alerts.router import publication_router
+from crawler.app_config import AppConfig
+from crawler.reactor import run_on_reactor
+from crawler.runner import CrawlOptions, crawl_sources
+from storage.db import transaction
+from storage.models import Publication
+from tests.alerts.conftest import outbox
+from tests.crawling import TEST_SETTINGS, make_source
+from tests.servers.pages import PageServer, Route
+from tests.spiders.test_feed_spider import rss
+
+
+def entry(n: int, title: str, summary: str) -> dict[str, str]:
+    return {
+        "title": title,
+        "link": f"https://www.example.gov/news/{n}",
+        "guid": f"g-{n}",
+        "date": datetime(2026, 3, n, 9, 0, tzinfo=UTC).strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        "summary": summary,
+    }
+
+
+def test_crawled_items_get_topics_and_go_to_the_matching_channels(
+    pages: PageServer, sqlite_engine: Engine, config: AppConfig
+) -> None:
+    feed = rss(
+        [
+            entry(1, "Quantum sensing roadmap", "Funding for quantum networks."),
+            entry(2, "Forest trail maintenance", "Summer schedule."),
+            entry(3, "Export controls on advanced chips", "New rules for AI accelerators."),
+        ]
+    )
+    url = pages.route("/feed.xml", Route(feed, content_type="application/rss+xml"))
+    source = make_source(urls=[url])
+    [summary] = run_on_reactor(
+        crawl_sources(
+            [source],
+            engine=sqlite_engine,
+            options=CrawlOptions(backfill=True, settings=TEST_SETTINGS),
+            router=publication_router(config),
+        ),
+        timeout=120,
+    )
+    assert summary.outcome == "ok", summary.error
+    with transaction(sqlite_engine) as session:
+        topics = {
+            p.title: p.topics for p in session.scalars(select(Publication).order_by(Publication.id))
+        }
+    assert topics == {
+        "Quantum sensing roadmap": ["Quantum"],
+        "Forest trail maintenance": [],
+        "Export controls on advanced chips": ["AI", "Semiconductors", "Export controls"],
+    }
+    destinations = sorted(row.destination for row in outbox(sqlite_engine))
+    assert destinations == [
+        "slack:#ai-policy",
+        "slack:#policy-alerts",
+        "slack:#policy-alerts",
+        "slack:#semis",
+    ]
