@@ -11,11 +11,11 @@ Three decisions shape this module:
   source) the first run follows from the last recorded run (:func:`first_run_time`): not yet
   due → at its due time; overdue or never run → soon, spread over ``startup_spread`` so a
   restart is no stampede, and no source waits a whole interval.
-- **Sources due together share one crawl.** A job does not crawl; it hands its source to the
-  :class:`CrawlBatcher` and waits. Sources handed in within ``batch_window`` go to one
-  :func:`crawl_sources` call (one Scrapy crawl), which saves the start-up cost of a crawl per
-  source (figures in docs/operations.md). The job ends when its source's run is recorded, so
-  ``max_instances=1`` still means "never two runs of one source at once".
+- **Sources due together share one crawl.** A job does not crawl; it hands its source to
+  :class:`crawler.batcher.CrawlBatcher` and waits. Sources handed in within ``batch_window``
+  go to one :func:`crawl_sources` call (one Scrapy crawl), which saves the start-up cost of
+  a crawl per source (figures in docs/operations.md). The job ends when its source's run is
+  recorded, so ``max_instances=1`` still means "never two runs of one source at once".
 - **A failing source is polled less often, never dropped.** After each run its next run is
   pushed back by :func:`crawler.health.backoff_factor`; the first good run restores the
   normal cadence.
@@ -23,11 +23,10 @@ Three decisions shape this module:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,6 +39,7 @@ from sqlalchemy import Engine
 
 from crawler.alerts.router import publication_router
 from crawler.app_config import AppConfig
+from crawler.batcher import CrawlBatcher
 from crawler.health import backoff_factor
 from crawler.runner import CrawlOptions, crawl_sources
 from crawler.sources import Schedule, SourceConfig
@@ -110,111 +110,6 @@ def first_run_time(
             return due
     window = min(spread, cadence(source, now)).total_seconds()
     return now + timedelta(seconds=rng.uniform(0, window))
-
-
-class CrawlBatcher:
-    """Collects the sources whose jobs fired close together and crawls them in one call.
-
-    ``run(source_id)`` returns when that source's run is recorded. At most ``limit``
-    sources are crawled at once; the others wait for a slot.
-    """
-
-    def __init__(
-        self, crawl: Callable[[list[str]], Awaitable[None]], *, window: float, limit: int
-    ) -> None:
-        self._crawl = crawl
-        self._window = window
-        self._limit = limit
-        self._pending: dict[str, asyncio.Future[None]] = {}
-        self._in_flight: dict[str, asyncio.Future[None]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._timer: asyncio.TimerHandle | None = None
-        self.closed = False
-
-    @property
-    def in_flight(self) -> list[str]:
-        return list(self._in_flight)
-
-    async def run(self, source_id: str) -> None:
-        loop = asyncio.get_running_loop()
-        future = self._pending.get(source_id) or self._in_flight.get(source_id)
-        if future is None:
-            future = loop.create_future()
-            future.add_done_callback(_retrieve)
-            self._pending[source_id] = future
-            if self._timer is None:
-                self._timer = loop.call_later(self._window, self._flush)
-        # Shielded: a job cancelled at shutdown must not cancel a crawl other jobs share.
-        try:
-            await asyncio.shield(future)
-        except asyncio.CancelledError:
-            if self.closed and future.cancelled():
-                return  # shutdown began before this source's crawl started: nothing ran
-            raise
-
-    def _flush(self) -> None:
-        self._timer = None
-        if self.closed:
-            return
-        free = self._limit - len(self._in_flight)
-        batch = {
-            source_id: self._pending.pop(source_id) for source_id in list(self._pending)[:free]
-        }
-        if not batch:
-            return
-        self._in_flight.update(batch)
-        task = asyncio.get_running_loop().create_task(self._crawl_batch(batch))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _crawl_batch(self, batch: dict[str, asyncio.Future[None]]) -> None:
-        try:
-            await self._crawl(list(batch))
-        except Exception as exc:  # handed to each job, which APScheduler logs with its id
-            logger.exception("A scheduled crawl of %d sources failed", len(batch))
-            for future in batch.values():
-                if not future.done():
-                    future.set_exception(exc)
-        else:
-            for future in batch.values():
-                if not future.done():
-                    future.set_result(None)
-        finally:
-            for source_id in batch:
-                self._in_flight.pop(source_id, None)
-            if self._pending and not self.closed and self._timer is None:
-                self._timer = asyncio.get_running_loop().call_later(0, self._flush)
-
-    def close(self) -> None:
-        """Start nothing new; sources still waiting for a slot are not crawled."""
-        self.closed = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        for future in self._pending.values():
-            future.cancel()
-        self._pending.clear()
-
-    async def wait_idle(self, timeout: float) -> bool:
-        """Wait for the crawls in flight; False if some are still running at the timeout."""
-        if not self._tasks:
-            return True
-        _done, running = await asyncio.wait(set(self._tasks), timeout=timeout)
-        return not running
-
-    async def cancel(self) -> list[str]:
-        """Abandon the crawls in flight (shutdown timeout); returns their source ids."""
-        source_ids = self.in_flight
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        return source_ids
-
-
-def _retrieve(future: asyncio.Future[None]) -> None:
-    """Mark a batch's error as seen even when its job was cancelled (it was logged once)."""
-    if not future.cancelled():
-        future.exception()
 
 
 @dataclass

@@ -110,12 +110,19 @@ class ListSelectors(Strict):
 
 
 class ApiFields(Strict):
-    """Where the fields of one item sit in a JSON API response (dotted paths)."""
+    """Where the fields of one item sit in a JSON API response (dotted paths).
+
+    ``items_path: ""`` means the body itself is the list (WordPress REST). ``date_format``
+    says how ``date`` is written: ``text`` (any form :mod:`crawler.dates` reads) or a Unix
+    timestamp in seconds or milliseconds (``epoch_s``, ``epoch_ms``), shown in the source's
+    time zone.
+    """
 
     items_path: str
     id: str
     title: str
     date: str
+    date_format: Literal["text", "epoch_s", "epoch_ms"] = "text"
     link: str | None = None
     link_template: str | None = None
     summary: str | None = None
@@ -153,6 +160,7 @@ class SourceConfig(Strict):
     concurrency: int | None = Field(default=None, ge=1, le=4)
     enabled: bool = True
     allow_private_network: bool = False
+    keep_url_prefixes: list[str] = Field(default_factory=list)
     notes: str | None = None
 
     @field_validator("timezone")
@@ -173,6 +181,19 @@ class SourceConfig(Strict):
             hosts = sorted({urlsplit(str(url)).hostname or "" for url in self.urls})
             object.__setattr__(self, "allowed_domains", hosts)
         return self
+
+    @field_validator("keep_url_prefixes")
+    @classmethod
+    def _absolute_prefixes(cls, value: list[str]) -> list[str]:
+        for prefix in value:
+            if urlsplit(prefix).scheme not in {"http", "https"}:
+                raise ValueError(f"{prefix!r} is not an absolute http(s) URL prefix")
+        return value
+
+    def keeps(self, url: str) -> bool:
+        """Whether an item at ``url`` belongs to this source: a feed shared by a whole
+        ministry is narrowed to one bureau with ``keep_url_prefixes`` (none = keep all)."""
+        return not self.keep_url_prefixes or url.startswith(tuple(self.keep_url_prefixes))
 
     @property
     def spider_name(self) -> str:

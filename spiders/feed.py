@@ -22,10 +22,11 @@ from spiders.base import SourceSpider
 
 
 def html_to_text(html: str | None) -> str | None:
-    """Visible text of an HTML fragment (feeds put markup in descriptions)."""
+    """Visible text of an HTML fragment (feeds put markup and entities such as ``&#8230;``
+    in descriptions)."""
     if not html:
         return None
-    if "<" not in html:
+    if "<" not in html and "&" not in html:
         return html
     return " ".join(Selector(text=f"<div>{html}</div>").xpath("//text()").getall())
 
@@ -42,7 +43,7 @@ class FeedSpider(SourceSpider):
             raise FeedParseError(self.source.id, response.url, "the feed has no entries")
         for entry in feed.entries:
             item = self.entry_to_item(entry, response)
-            if item is not None:
+            if item is not None and self.source.keeps(item.url):
                 yield item
         yield from self.next_pages(response, feed)
 

@@ -1,15 +1,19 @@
 """JsonApiSpider: a JSON search API whose items sit at a dotted path.
 
-Field paths come from the config's ``api`` section. An empty or non-JSON body is a failed
-run (``parse_error``), never "nothing new".
+Field paths come from the config's ``api`` section (``items_path: ""`` when the body is
+the list itself). An empty or non-JSON body is a failed run (``parse_error``), never
+"nothing new". Dates are text, or Unix timestamps when ``date_format`` says so.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 from scrapy import Request
 from scrapy.http import Response
@@ -19,6 +23,10 @@ from crawler.errors import DateParseError, FeedParseError, LayoutChanged
 from crawler.items import Publication
 from crawler.sources import ApiFields
 from spiders.base import SourceSpider
+from spiders.feed import html_to_text
+
+EPOCH_DIVISORS = {"epoch_s": 1, "epoch_ms": 1000}
+TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 
 def dig(data: Any, path: str) -> Any:
@@ -34,10 +42,13 @@ def dig(data: Any, path: str) -> Any:
 
 
 def with_query(url: str, **params: Any) -> str:
-    """``url`` with query parameters set (replacing existing ones of the same name)."""
+    """``url`` with query parameters set (replacing existing ones of the same name, in
+    place). Repeated parameters such as ``conditions[agencies][]=a&…=b`` are kept."""
     parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    query.update({key: str(value) for key, value in params.items()})
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(key, str(params[key]) if key in params else value) for key, value in pairs]
+    query = [pair for i, pair in enumerate(query) if pair[0] not in params or pair not in query[:i]]
+    query += [(key, str(value)) for key, value in params.items() if key not in dict(pairs)]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
@@ -52,18 +63,18 @@ class JsonApiSpider(SourceSpider):
 
     def parse_page(self, response: Response) -> Iterator[Publication | Request]:
         data = self.decode(response)
-        records = dig(data, self.fields.items_path)
+        path = self.fields.items_path
+        records = dig(data, path) if path else data
         if not isinstance(records, list):
-            raise LayoutChanged(
-                self.source.id, response.url, f"no list at {self.fields.items_path!r} in the JSON"
-            )
+            where = f"at {path!r} in the JSON" if path else "as the JSON body"
+            raise LayoutChanged(self.source.id, response.url, f"no list {where}")
         if not records:
             if response.meta.get("page", 1) > 1:
                 return  # paging ran past the last page: the end of the listing, not an error
             raise LayoutChanged(self.source.id, response.url, "the API returned no items")
         for record in records:
             item = self.record_to_item(record, response)
-            if item is not None:
+            if item is not None and self.source.keeps(item.url):
                 yield item
         yield from self.next_pages(response, data)
 
@@ -85,17 +96,12 @@ class JsonApiSpider(SourceSpider):
     def record_to_item(self, record: dict[str, Any], response: Response) -> Publication | None:
         fields = self.fields
         if fields.link_template:
-            link = fields.link_template.format_map(_Formatter(record))
+            link = fill_template(fields.link_template, record)
         else:
             link = str(dig(record, fields.link or "") or "")
         url = response.urljoin(link)
         try:
-            published = parse_date(
-                str(dig(record, fields.date) or ""),
-                timezone=self.source.timezone,
-                source_id=self.source.id,
-                url=url,
-            )
+            published = self.record_date(record, url)
         except DateParseError as exc:
             self.run.reject(url, str(exc))
             return None
@@ -105,9 +111,25 @@ class JsonApiSpider(SourceSpider):
             title=str(dig(record, fields.title) or ""),
             native_id=str(native_id) if native_id is not None else None,
             published=published,
-            summary=_text_or_none(dig(record, fields.summary)) if fields.summary else None,
+            summary=html_to_text(_text_or_none(dig(record, fields.summary)))
+            if fields.summary
+            else None,
             doc_type=_text_or_none(dig(record, fields.doc_type)) if fields.doc_type else None,
         )
+
+    def record_date(self, record: dict[str, Any], url: str) -> date | datetime:
+        raw = dig(record, self.fields.date)
+        divisor = EPOCH_DIVISORS.get(self.fields.date_format)
+        if divisor is None:
+            return parse_date(
+                str(raw or ""), timezone=self.source.timezone, source_id=self.source.id, url=url
+            )
+        try:
+            instant = datetime.fromtimestamp(int(str(raw)) / divisor, tz=UTC)
+        except (TypeError, ValueError, OverflowError) as exc:
+            reason = f"not a Unix timestamp ({self.fields.date_format})"
+            raise DateParseError(self.source.id, url, str(raw), reason) from exc
+        return instant.astimezone(ZoneInfo(self.source.timezone))
 
     def next_pages(self, response: Response, data: Any) -> Iterator[Request]:
         page = int(response.meta.get("page", 1))
@@ -119,15 +141,10 @@ class JsonApiSpider(SourceSpider):
         )
 
 
-class _Formatter(dict[str, Any]):
-    """Lets ``link_template`` use dotted paths: ``{refCode}`` or ``{docutype.code}``."""
-
-    def __init__(self, record: dict[str, Any]) -> None:
-        super().__init__()
-        self.record = record
-
-    def __missing__(self, key: str) -> str:
-        return str(dig(self.record, key) or "")
+def fill_template(template: str, record: dict[str, Any]) -> str:
+    """``link_template`` with each ``{path}`` replaced by the record's value at that dotted
+    path: ``{refCode}``, ``{data.url}`` (str.format would read ``.url`` as an attribute)."""
+    return TEMPLATE_FIELD.sub(lambda match: str(dig(record, match[1]) or ""), template)
 
 
 def _text_or_none(value: Any) -> str | None:

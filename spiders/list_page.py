@@ -60,7 +60,7 @@ class ListPageSpider(SourceSpider):
             )
         for row in rows:
             item = self.row_to_item(row, response)
-            if item is not None:
+            if item is not None and self.source.keeps(item.url):
                 yield item
         yield from self.next_pages(response)
 
@@ -73,12 +73,7 @@ class ListPageSpider(SourceSpider):
         ]
 
     def row_to_item(self, row: Selector, response: Response) -> Publication | None:
-        href = text_of(row, self.selectors.link)
-        if not href:
-            raise LayoutChanged(
-                self.source.id, response.url, f"a row has no link at {self.selectors.link!r}"
-            )
-        url = response.urljoin(href)
+        url = self.row_url(row, response)
         try:
             published = self.row_date(row, url)
         except DateParseError as exc:
@@ -91,6 +86,15 @@ class ListPageSpider(SourceSpider):
             summary=text_of(row, self.selectors.summary),
             doc_type=text_of(row, self.selectors.doc_type),
         )
+
+    def row_url(self, row: Selector, response: Response) -> str:
+        """The row's document URL (hook: boards whose links are JavaScript calls)."""
+        href = text_of(row, self.selectors.link)
+        if not href:
+            raise LayoutChanged(
+                self.source.id, response.url, f"a row has no link at {self.selectors.link!r}"
+            )
+        return response.urljoin(href)
 
     def row_date(self, row: Selector, url: str) -> date | datetime | None:
         raw = text_of(row, self.selectors.date)

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from crawler.cli import alerts, check, crawl, db, demo, routes, run, sources, status
+from crawler.cli import alerts, check, crawl, db, demo, docs, routes, run, sources, status
 from crawler.cli.context import global_options
 from crawler.errors import ConfigError, GovwatchError, StorageError
 
@@ -33,6 +33,7 @@ app.command("status")(status.status_command)
 app.add_typer(db.app, name="db")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(routes.app, name="routes")
+app.add_typer(docs.app, name="docs")
 
 
 def main() -> None:

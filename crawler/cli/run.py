@@ -24,8 +24,10 @@ RELOAD_WAIT_SECONDS = 15.0
 
 
 def run_command(ctx: typer.Context) -> None:
-    """Crawl every enabled source on its schedule until stopped (SIGTERM/SIGINT); SIGHUP
-    or `govwatch reload` re-reads the configuration.
+    """Run the scheduler daemon: crawl every enabled source on its schedule.
+
+    Stops gracefully on SIGTERM/SIGINT (a second signal exits at once); SIGHUP or
+    `govwatch reload` re-reads the configuration. Only one may run per database.
 
     Example: GOVWATCH_DATABASE_URL=postgresql+psycopg://govwatch@db/govwatch govwatch run
     """
@@ -45,8 +47,9 @@ def run_command(ctx: typer.Context) -> None:
 
 
 def reload_command() -> None:
-    """Make the running `govwatch run` re-read its configuration (it keeps the old one if
-    the new one is invalid); prints what changed.
+    """Make the running `govwatch run` re-read its configuration.
+
+    An invalid configuration is refused and the old one keeps running; prints what changed.
 
     Example: govwatch reload
     """

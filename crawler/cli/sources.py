@@ -49,7 +49,7 @@ def sources_command(
             f" (+{len(source.urls) - 1})" if len(source.urls) > 1 else ""
         )
         table.add_row(
-            source.id,
+            source.id if source.enabled else f"{source.id} (disabled)",
             source.country,
             source.language,
             source.kind,

@@ -27,8 +27,10 @@ STATE_STYLES = {"ok": "green", "failing": "yellow", "broken": "bold red", "stale
 def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per source.")] = False,
 ) -> None:
-    """Show each source's state, last run, last success, last new item, new items in the
-    last 7 days, next run and last error; exit 1 if any source is broken.
+    """Show the health of every source; exit 1 if any source is broken.
+
+    Columns: state, last run, last success, last new item, new items in the last 7 days,
+    next run, last error.
 
     Example: govwatch status --json
     """

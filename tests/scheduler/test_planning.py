@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.scheduler import CrawlBatcher, due_after, first_run_time, trigger_for
+from crawler.batcher import CrawlBatcher
+from crawler.scheduler import due_after, first_run_time, trigger_for
 from crawler.sources import SourceConfig
 from tests.crawling import make_source
 
