@@ -1,12 +1,12 @@
 # Two commands from a fresh clone (Python 3.11+ and make):
-#   make run    set up .venv and watch the configured sources once (SQLite, console alerts)
+#   make run    set up .venv and run the service: every source on its schedule (SQLite, console alerts)
 #   make test   set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test lint docs bench clean
+.PHONY: setup run once demo test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/govwatch run
+
+once: $(STAMP)
 	$(BIN)/govwatch crawl --all
 
 demo: $(STAMP)
@@ -25,7 +28,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/govsim_cycle.py --sources 500 --cycles 5
+	$(BIN)/python benchmarks/scheduler_startup.py --sources 500 --repeat 3
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis

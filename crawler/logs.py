@@ -66,3 +66,6 @@ def configure_logging(level: str = "WARNING") -> None:
     logging.getLogger("scrapy.core.scraper").setLevel(logging.CRITICAL)
     logging.getLogger("scrapy.core.engine").setLevel(logging.CRITICAL)
     logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
+    # A robots.txt that cannot be fetched is followed by the same failure on the page
+    # itself, which the run records with the source and a readable reason.
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)

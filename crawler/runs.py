@@ -13,6 +13,9 @@ invalid items, errors); :meth:`RunState.record` turns that into an outcome:
 - ``timeout``       the source did not answer in time
 - ``parse_error``   the body is not a readable feed / JSON document
 - ``fetch_error``   DNS, refused connection, size cap, unsafe redirect …
+
+``govwatch run`` also closes a run cut off by its shutdown timeout as ``interrupted``
+(crawler/daemon.py); health treats that as neither success nor failure.
 """
 
 from __future__ import annotations

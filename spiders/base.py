@@ -122,7 +122,12 @@ class SourceSpider(Spider):
         if isinstance(error, DownloadTimeoutError | TwistedTimeoutError | TCPTimedOutError):
             return TimeoutFetchError(source_id, url, "no answer within the download timeout")
         if isinstance(error, CannotResolveHostError | DNSLookupError):
-            return FetchError(source_id, url, "the host name could not be resolved (no network?)")
+            return FetchError(
+                source_id,
+                url,
+                "the host name could not be resolved: no network from this machine? "
+                "(`govwatch demo` shows govwatch working offline)",
+            )
         if isinstance(error, DownloadConnectionRefusedError):
             return FetchError(source_id, url, "the connection was refused")
         if isinstance(error, IgnoreRequest):

@@ -15,11 +15,6 @@ from crawler.cli.context import engine, pick_sources, stdout
 from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
 
-NETWORK_HINT = (
-    "could not reach the site from this machine (no network?); "
-    "`govwatch demo` shows govwatch working offline"
-)
-
 
 def crawl_command(
     source_ids: Annotated[list[str] | None, typer.Argument(metavar="SOURCE...")] = None,
@@ -86,7 +81,7 @@ def print_summary(summaries: list[RunSummary]) -> None:
             str(statuses.get("304", 0)),
             str(summary.items_parsed),
             new,
-            explain_error(summary),
+            summary.error or "",
         )
     stdout.print(table)
     if any(summary.is_baseline and not summary.failed for summary in summaries):
@@ -94,11 +89,3 @@ def print_summary(summaries: list[RunSummary]) -> None:
             "First crawls are a silent baseline: what is there now is recorded without alerts "
             "(use --backfill to alert on it). New publications from now on are alerted."
         )
-
-
-def explain_error(summary: RunSummary) -> str:
-    if not summary.error:
-        return ""
-    if summary.outcome in {"fetch_error", "timeout"} and "could not be resolved" in summary.error:
-        return f"{summary.error.split(': ', 1)[0]}: {NETWORK_HINT}"
-    return summary.error

@@ -181,3 +181,11 @@ def test_next_page_followed_only_on_backfill(pages: PageServer) -> None:
     )
     assert crawl(source, None)[0].items_parsed == 2
     assert crawl(source, None, backfill=True)[0].items_parsed == 4
+
+
+def test_unresolvable_host_says_so_and_points_to_the_demo() -> None:
+    source = make_source(id="xx_nowhere", urls=["http://govwatch-test.invalid/feed.xml"])
+    summary = crawl(source, None)[0]
+    assert summary.outcome == "fetch_error"
+    assert "the host name could not be resolved" in (summary.error or "")
+    assert "govwatch demo" in (summary.error or "")
