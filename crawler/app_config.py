@@ -12,10 +12,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from crawler.config_loader import DEFAULT_CONFIG_DIR, Lines, index_lines, nearest_line
+from crawler.config_loader import DEFAULT_CONFIG_DIR, load_yaml_model
 from crawler.errors import ConfigError
 from crawler.sources import Strict, parse_duration
 
@@ -115,25 +114,4 @@ def load_app_config(path: Path | None = None) -> AppConfig:
     path = path or default_app_config_path()
     if not path.is_file():
         return AppConfig()
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
-    lines: Lines = {}
-    problems: list[str] = []
-    if root is not None:
-        index_lines(root, (), lines, problems, path)
-    try:
-        config = AppConfig.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(str(part) for part in error["loc"])
-            reason = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
-            problems.append(f"{path}:{nearest_line(lines, loc)} {'.'.join(loc)}: {reason}")
-    if problems:
-        raise ConfigError("\n".join(problems))
-    return config
+    return load_yaml_model(path, AppConfig)[0]

@@ -12,16 +12,17 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from crawler.errors import ConfigError
 from crawler.sources import SourceConfig
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 Lines = dict[tuple[str, ...], int]
+M = TypeVar("M", bound=BaseModel)
 
 
 def default_sources_path() -> Path:
@@ -132,3 +133,34 @@ def _suggestion(loc: tuple[str, ...], model: Any) -> str:
         model = models[0]
     close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1)
     return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def load_yaml_model(path: Path, model: type[M]) -> tuple[M, Lines]:
+    """Validate a whole YAML file as ``model``; errors read ``file:line dotted.field: reason``.
+
+    Returns the model and the line of every key, for checks the model cannot make itself.
+    """
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    lines: Lines = {}
+    problems: list[str] = []
+    if root is not None:
+        index_lines(root, (), lines, problems, path)
+    try:
+        validated = model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(str(part) for part in error["loc"] if not str(part).startswith("function"))
+            reason = "unknown field" if error["type"] == "extra_forbidden" else str(error["msg"])
+            reason = reason.removeprefix("Value error, ")
+            problems.append(f"{path}:{nearest_line(lines, loc)} {'.'.join(loc)}: {reason}")
+        raise ConfigError("\n".join(problems)) from exc
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return validated, lines

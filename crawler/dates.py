@@ -28,7 +28,7 @@ from dateparser.timezone_parser import pop_tz_offset_from_string
 
 from crawler.errors import DateParseError
 
-__all__ = ["DATE_ORDERS", "normalize_digits", "parse_date", "to_aware"]
+__all__ = ["DATE_ORDERS", "day_if_local_midnight", "normalize_digits", "parse_date", "to_aware"]
 
 DATE_ORDERS = frozenset({"DMY", "MDY", "YMD"})
 """Values accepted for ``date_order``: how a site writes all-numeric dates."""
@@ -185,6 +185,18 @@ def normalize_digits(text: str) -> str:
     same patterns read them as ASCII. NFKC also expands era ligatures such as ``㍻`` to ``平成``.
     """
     return unicodedata.normalize("NFKC", text)
+
+
+def day_if_local_midnight(value: date | datetime, timezone: str) -> date | datetime:
+    """A feed time that is exactly midnight in the source's zone stands for a day only.
+
+    Some sites publish day-only dates as ``22:00Z`` / ``23:00Z`` (midnight in Paris or
+    Brussels); read as UTC they would land on the previous day.
+    """
+    if isinstance(value, datetime):
+        local = value.astimezone(_zone(timezone))
+        return local.date() if local.time() == time(0) else local
+    return value
 
 
 def to_aware(value: date | datetime, timezone: str) -> datetime:

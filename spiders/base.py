@@ -14,7 +14,7 @@ raises (``LayoutChanged``, ``FeedParseError``); failures of the fetch itself rea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Self
 
 from scrapy import Request, Spider, signals
@@ -31,7 +31,7 @@ from twisted.internet.error import DNSLookupError, TCPTimedOutError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
-from crawler.errors import FetchError, LayoutChanged, SourceError
+from crawler.errors import DateParseError, FetchError, LayoutChanged, SourceError
 from crawler.items import Publication
 from crawler.runs import BlockedError, HttpStatusError, RunState, TimeoutFetchError
 from crawler.sources import SourceConfig
@@ -135,6 +135,20 @@ class SourceSpider(Spider):
         if isinstance(error, SourceError):
             return error
         return FetchError(source_id, url, f"{type(error).__name__}: {error}")
+
+    def item_or_reject(
+        self, build: Callable[..., Publication | None], *args: Any
+    ) -> Publication | None:
+        """Build one item; an unreadable date rejects that item alone, recorded on the run.
+
+        The date is what a bulletin cannot do without, and a site that writes one date
+        badly has not changed its layout; so the rest of the page is still read.
+        """
+        try:
+            return build(*args)
+        except DateParseError as exc:
+            self.run.reject(exc.url, str(exc))
+            return None
 
     def item(self, **fields: Any) -> Publication:
         """A Publication of this source; the pipelines fill in the rest from the config."""

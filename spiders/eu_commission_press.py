@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from scrapy.http import Response
 
 from crawler.dates import parse_date
-from crawler.errors import DateParseError, LayoutChanged
+from crawler.errors import LayoutChanged
 from crawler.items import Publication
 from spiders.json_api import JsonApiSpider, dig
 
@@ -60,11 +60,7 @@ class EuCommissionPressSpider(JsonApiSpider):
     def record_to_item(self, record: dict[str, Any], response: Response) -> Publication | None:
         ref_code = self._parse_ref_code(record, response)
         url = detail_url(ref_code)
-        try:
-            published = self._parse_published(record, url)
-        except DateParseError as exc:
-            self.run.reject(url, str(exc))
-            return None
+        published = self._parse_published(record, url)
         return self.item(
             url=url,
             native_id=ref_code,

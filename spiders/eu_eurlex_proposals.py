@@ -11,13 +11,13 @@ communication). ``pubDate`` is midnight in Brussels, so only the day is kept. De
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from scrapy.http import Response
 
-from crawler.errors import DateParseError, LayoutChanged
+from crawler.dates import day_if_local_midnight
+from crawler.errors import LayoutChanged
 from crawler.items import Publication
 from spiders.feed import FeedSpider
 
@@ -37,11 +37,7 @@ class EuEurlexProposalsSpider(FeedSpider):
     def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
         celex, title = self._parse_title(entry, response)
         url = entry.get("link") or ""
-        try:
-            published = self._parse_published(entry)
-        except DateParseError as exc:
-            self.run.reject(url, str(exc))
-            return None
+        published = self._parse_published(entry)
         return self.item(
             url=url,
             native_id=f"CELEX:{celex}",
@@ -59,11 +55,7 @@ class EuEurlexProposalsSpider(FeedSpider):
         return match["celex"], match["title"]
 
     def _parse_published(self, entry: Any) -> date | datetime:
-        published = self.entry_date(entry)
-        if isinstance(published, datetime):
-            local = published.astimezone(ZoneInfo(self.source.timezone))
-            return local.date() if local.time() == time(0) else local
-        return published
+        return day_if_local_midnight(self.entry_date(entry), self.source.timezone)
 
     def _parse_doc_type(self, celex: str) -> str:
         # 5 2026 PC 0741: the descriptor follows the sector digit and the four-digit year.

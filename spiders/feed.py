@@ -42,7 +42,7 @@ class FeedSpider(SourceSpider):
                 raise FeedParseError(self.source.id, response.url, reason)
             raise FeedParseError(self.source.id, response.url, "the feed has no entries")
         for entry in feed.entries:
-            item = self.entry_to_item(entry, response)
+            item = self.item_or_reject(self.entry_to_item, entry, response)
             if item is not None and self.source.keeps(item.url):
                 yield item
         yield from self.next_pages(response, feed)
@@ -54,11 +54,7 @@ class FeedSpider(SourceSpider):
     def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
         """One feed entry as a Publication; None (with the reason recorded) if unusable."""
         link = entry.get("link") or ""
-        try:
-            published = self.entry_date(entry)
-        except DateParseError as exc:
-            self.run.reject(link, str(exc))
-            return None
+        published = self.entry_date(entry)
         return self.item(
             url=response.urljoin(link),
             title=entry.get("title") or "",

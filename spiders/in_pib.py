@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from scrapy.http import Response
 
-from crawler.errors import DateParseError, LayoutChanged
+from crawler.errors import LayoutChanged
 from crawler.items import Publication
 from spiders.feed import FeedSpider
 
@@ -24,11 +24,7 @@ class InPibSpider(FeedSpider):
     def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
         link = entry.get("link") or ""
         prid = self._parse_prid(link, response)
-        try:
-            published = self.entry_date(entry)
-        except DateParseError as exc:
-            self.run.reject(link, str(exc))
-            return None
+        published = self.entry_date(entry)
         return self.item(
             url=link,
             native_id=prid,

@@ -11,13 +11,12 @@ quirks: ``pubDate`` is Paris midnight written in GMT (``Wed, 04 Nov 2026 23:00:0
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from scrapy.http import Response
 
-from crawler.errors import DateParseError
+from crawler.dates import day_if_local_midnight
 from crawler.items import Publication
 from spiders.feed import FeedSpider
 
@@ -29,20 +28,12 @@ class IntOecdPublicationsSpider(FeedSpider):
         item = super().entry_to_item(entry, response)
         if item is None:
             return None
-        try:
-            item.published = self._parse_published(entry)
-        except DateParseError as exc:
-            self.run.reject(item.url, str(exc))
-            return None
+        item.published = self._parse_published(entry)
         item.doc_type = self._parse_doc_type(entry)
         return item
 
     def _parse_published(self, entry: Any) -> date | datetime:
-        published = self.entry_date(entry)
-        if isinstance(published, datetime):
-            local = published.astimezone(ZoneInfo(self.source.timezone))
-            return local.date() if local.time() == time(0) else local
-        return published
+        return day_if_local_midnight(self.entry_date(entry), self.source.timezone)
 
     def _parse_doc_type(self, entry: Any) -> str | None:
         # "Policy paper" → policy_paper; the policy-area categories are subjects, not kinds.

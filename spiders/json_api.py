@@ -73,7 +73,7 @@ class JsonApiSpider(SourceSpider):
                 return  # paging ran past the last page: the end of the listing, not an error
             raise LayoutChanged(self.source.id, response.url, "the API returned no items")
         for record in records:
-            item = self.record_to_item(record, response)
+            item = self.item_or_reject(self.record_to_item, record, response)
             if item is not None and self.source.keeps(item.url):
                 yield item
         yield from self.next_pages(response, data)
@@ -100,11 +100,7 @@ class JsonApiSpider(SourceSpider):
         else:
             link = str(dig(record, fields.link or "") or "")
         url = response.urljoin(link)
-        try:
-            published = self.record_date(record, url)
-        except DateParseError as exc:
-            self.run.reject(url, str(exc))
-            return None
+        published = self.record_date(record, url)
         native_id = dig(record, fields.id)
         return self.item(
             url=url,

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 from scrapy.http import Response
 
-from crawler.errors import DateParseError, LayoutChanged
+from crawler.errors import LayoutChanged
 from crawler.items import Publication
 from spiders.feed import FeedSpider
 
@@ -39,11 +39,7 @@ class KoreaKrPressFeedSpider(FeedSpider):
     def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
         news_id = self._parse_news_id(entry, response)
         url = PRESS_RELEASE_URL.format(news_id=news_id)
-        try:
-            published = self._parse_published(entry)
-        except DateParseError as exc:
-            self.run.reject(url, str(exc))
-            return None
+        published = self._parse_published(entry)
         return self.item(
             url=url,
             native_id=news_id,

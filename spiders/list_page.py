@@ -15,7 +15,7 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 
 from crawler.dates import parse_date
-from crawler.errors import DateParseError, LayoutChanged
+from crawler.errors import LayoutChanged
 from crawler.items import Publication
 from crawler.sources import ListSelectors
 from spiders.base import SourceSpider
@@ -59,7 +59,7 @@ class ListPageSpider(SourceSpider):
                 self.source.id, response.url, f"no rows matched {self.selectors.item!r}"
             )
         for row in rows:
-            item = self.row_to_item(row, response)
+            item = self.item_or_reject(self.row_to_item, row, response)
             if item is not None and self.source.keeps(item.url):
                 yield item
         yield from self.next_pages(response)
@@ -74,11 +74,7 @@ class ListPageSpider(SourceSpider):
 
     def row_to_item(self, row: Selector, response: Response) -> Publication | None:
         url = self.row_url(row, response)
-        try:
-            published = self.row_date(row, url)
-        except DateParseError as exc:
-            self.run.reject(url, str(exc))
-            return None
+        published = self.row_date(row, url)
         return self.item(
             url=url,
             title=text_of(row, self.selectors.title) or "",

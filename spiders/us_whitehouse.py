@@ -24,7 +24,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.errors import DateParseError, LayoutChanged
+from crawler.errors import LayoutChanged
 from crawler.items import Attachment, Publication
 from spiders.feed import FeedSpider
 from spiders.json_api import with_query
@@ -68,11 +68,7 @@ class UsWhitehouseSpider(FeedSpider):
         link = entry.get("link") or ""
         if not link or not entry.get("id"):
             raise LayoutChanged(self.source.id, response.url, "an entry has no link or guid")
-        try:
-            published = self._parse_published(entry)
-        except DateParseError as exc:
-            self.run.reject(link, str(exc))
-            return None
+        published = self._parse_published(entry)
         return self.item(
             url=link,
             title=entry.get("title") or "",

@@ -16,11 +16,10 @@ import os
 import re
 from pathlib import Path
 
-import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from crawler.app_config import AppConfig
-from crawler.config_loader import DEFAULT_CONFIG_DIR, Lines, index_lines, nearest_line
+from crawler.config_loader import DEFAULT_CONFIG_DIR, Lines, load_yaml_model, nearest_line
 from crawler.errors import ConfigError
 from crawler.sources import Strict
 
@@ -125,28 +124,8 @@ def load_routing(path: Path) -> RoutingConfig:
 
 @functools.lru_cache(maxsize=8)
 def _load_routing(path: Path, _stamp: int) -> RoutingConfig:
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
-    lines: Lines = {}
-    problems: list[str] = []
-    if root is not None:
-        index_lines(root, (), lines, problems, path)
-    try:
-        routing = RoutingConfig.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(str(part) for part in error["loc"] if not str(part).startswith("function"))
-            reason = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
-            reason = reason.removeprefix("Value error, ")
-            problems.append(f"{path}:{nearest_line(lines, loc)} {'.'.join(loc)}: {reason}")
-        raise ConfigError("\n".join(problems)) from exc
-    problems.extend(_unknown_topics(routing, lines, path))
+    routing, lines = load_yaml_model(path, RoutingConfig)
+    problems = _unknown_topics(routing, lines, path)
     if problems:
         raise ConfigError("\n".join(problems))
     return routing
