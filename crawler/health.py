@@ -191,13 +191,21 @@ def record_health(session: Session, run: CrawlRun, config: AppConfig) -> Transit
     session.flush()  # the UPDATE takes the row lock on PostgreSQL; re-read under it
     source = session.get_one(Source, run.source_id)
     session.refresh(source, with_for_update=True)
-    healthy = run.outcome in HEALTHY_OUTCOMES
+    quiet_since = source.last_new_item_at or source.created_at
+    # The cadence only matters once a source has been quiet for longer than the minimum:
+    # below it nothing is stale, so most runs skip reading the publication dates.
+    may_be_stale = (
+        run.outcome in HEALTHY_OUTCOMES
+        and run.finished_at - quiet_since >= config.health.stale_minimum
+    )
     facts = RunFacts(
         outcome=run.outcome,
         error=run.error,
         finished_at=run.finished_at,
-        quiet_since=source.last_new_item_at or source.created_at,
-        usual_gap=usual_gap(queries.publication_times(session, source.id)) if healthy else None,
+        quiet_since=quiet_since,
+        usual_gap=usual_gap(queries.publication_times(session, source.id))
+        if may_be_stale
+        else None,
     )
     previous = Health(
         source.state, source.state_since, source.state_reason, source.consecutive_failures

@@ -138,6 +138,11 @@ async def crawl_sources(
     records = [(state, state.record()) for state in states]
     if engine is not None and not options.dry_run:
         with transaction(engine) as session:
+            queries.preload_runs(
+                session,
+                [state.run_id for state in states if state.run_id is not None],
+                [state.source.id for state in states],
+            )
             for state, record in records:
                 _record_run(session, state, record, config)
     return [_summarize(state, record, duration) for state, record in records]

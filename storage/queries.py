@@ -115,6 +115,13 @@ class RunRecord:
     error: str | None
 
 
+def preload_runs(session: Session, run_ids: Sequence[int], source_ids: Sequence[str]) -> None:
+    """Load many runs and their sources in two queries, so recording a batch of runs finds
+    them in the session instead of selecting each one."""
+    session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids))).all()
+    session.scalars(select(Source).where(Source.id.in_(source_ids))).all()
+
+
 def finish_run(session: Session, run_id: int, record: RunRecord) -> CrawlRun:
     run = session.get_one(CrawlRun, run_id)
     run.finished_at = utcnow()
