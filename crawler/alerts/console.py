@@ -10,8 +10,10 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from crawler.alerts.message import alert_message
+from crawler.alerts.message import alert_message, describe_date
 from storage.models import AlertOutbox, Publication
+
+SUMMARY_TITLES = 10
 
 
 class ConsoleSink:
@@ -41,6 +43,27 @@ class ConsoleSink:
             Panel(table, title=f"[bold]New: {escape(message.title)}[/]", title_align="left")
         )
         return None
+
+    def deliver_burst(self, source_id: str, publications: list[Publication]) -> None:
+        """Many new items of one source at once: one summary block, newest titles first."""
+        shown = publications[:SUMMARY_TITLES]
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for publication in shown:
+            table.add_row(
+                describe_date(publication), escape(f"{publication.title}  {publication.url}")
+            )
+        more = len(publications) - len(shown)
+        if more:
+            table.add_row("", f"… and {more} more (govwatch stores them all)")
+        self.console.print(
+            Panel(
+                table,
+                title=f"[bold]{len(publications)} new from {escape(source_id)}[/]",
+                title_align="left",
+            )
+        )
 
 
 def _trim(text: str, limit: int) -> str:

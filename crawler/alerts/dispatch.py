@@ -35,7 +35,7 @@ def dispatch_all(
         if isinstance(sink, SlackSink):
             report = SlackDispatcher(engine, config, sink).run()
         else:
-            report = dispatch_pending(engine, sink)
+            report = dispatch_pending(engine, sink, config.slack.burst_threshold)
         total.sent += report.sent
         total.retrying += report.retrying
         total.failed += report.failed

@@ -10,12 +10,14 @@ crash loses at most the knowledge that one row was sent, never the row.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import Engine, or_, select
 
+from crawler.alerts.burst import newest_first, plan_units
 from crawler.errors import DeliveryError
 from storage.db import transaction
 from storage.models import AlertOutbox, Publication, utcnow
@@ -64,10 +66,20 @@ def due_rows(engine: Engine, prefix: str, limit: int = 500) -> list[AlertOutbox]
         )
 
 
-def dispatch_pending(engine: Engine, sink: Sink) -> DispatchReport:
-    """Send every due row of this sink once; return how many went, wait or failed."""
+def dispatch_pending(
+    engine: Engine, sink: Sink, burst_threshold: int | None = None
+) -> DispatchReport:
+    """Send every due row of this sink once; return how many went, wait or failed.
+
+    With ``burst_threshold``, a sink that can summarise (``deliver_burst``) gets one
+    summary for more than that many new items of one source instead of one block each.
+    """
     report = DispatchReport()
-    for row in due_rows(engine, sink.prefix):
+    rows = due_rows(engine, sink.prefix)
+    summarise = getattr(sink, "deliver_burst", None)
+    if burst_threshold is not None and summarise is not None:
+        rows = _summarise_bursts(engine, rows, burst_threshold, summarise, report)
+    for row in rows:
         with transaction(engine) as session:
             publication = (
                 session.get(Publication, row.publication_id) if row.publication_id else None
@@ -113,3 +125,27 @@ def _settle_failure(engine: Engine, row_id: int, exc: DeliveryError) -> None:
         exc.reason,
         extra={"outbox_id": row_id},
     )
+
+
+def _summarise_bursts(
+    engine: Engine,
+    rows: list[AlertOutbox],
+    threshold: int,
+    summarise: Callable[[str, list[Publication]], None],
+    report: DispatchReport,
+) -> list[AlertOutbox]:
+    """Deliver the bursts among ``rows`` as summaries; return the rows still to send."""
+    with transaction(engine) as session:
+        ids = [row.publication_id for row in rows if row.publication_id is not None]
+        found = session.scalars(select(Publication).where(Publication.id.in_(ids))).all()
+    publications = {publication.id: publication for publication in found}
+    single: list[AlertOutbox] = []
+    for unit in plan_units(rows, publications, threshold):
+        if unit.burst_source is None:
+            single.extend(unit.rows)
+            continue  # an ordinary alert: delivered one by one below
+        summarise(unit.burst_source, newest_first(unit, publications))
+        for row in unit.rows:
+            _settle_sent(engine, row.id, None)
+        report.sent += len(unit.rows)
+    return single
