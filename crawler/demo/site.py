@@ -258,8 +258,10 @@ class DemoServer:
 def _handler_for(site: DemoSite) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            page = site.pages().get(self.path.split("?", 1)[0])
-            if page is None:
+            path, _, query = self.path.partition("?")
+            page = site.pages().get(path)
+            # Like WordPress past its last page: the sample feeds hold one page only.
+            if page is None or "paged=" in query:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
             body = page.render()
