@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +21,16 @@ from pydantic import BaseModel, ValidationError
 from crawler.errors import ConfigError
 from crawler.sources import SourceConfig
 
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+def _bundled_config_dir() -> Path:
+    """``config/`` of a checkout (or editable install), else the copy a wheel installs under
+    ``<prefix>/share/govwatch/config`` (pyproject's data-files)."""
+    checkout = Path(__file__).resolve().parent.parent / "config"
+    installed = Path(sys.prefix) / "share" / "govwatch" / "config"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
+DEFAULT_CONFIG_DIR = _bundled_config_dir()
 Lines = dict[tuple[str, ...], int]
 M = TypeVar("M", bound=BaseModel)
 

@@ -108,8 +108,8 @@ def run_demo(configured: dict[str, SourceConfig], console: Console) -> int:
         "documents: they are stored twice, alerted once."
     )
     console.print(
-        "Next: `govwatch sources` lists the real sources; `govwatch crawl --all` "
-        "watches them (needs network)."
+        "Next: `govwatch sources` lists the real sources; `govwatch run` watches them on "
+        "their schedules, `govwatch crawl --all` once (both need network)."
     )
     return report.sent
 
