@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, func, select
 
@@ -41,16 +42,36 @@ def test_feed_items_have_every_field(pages: PageServer) -> None:
         "language": "ja",
         "country": "JP",
         "publisher": "Ministry of Education, Culture, Sports, Science and Technology (MEXT)",
-        "doc_type": "news",
+        "doc_type": "press_release",  # from the /b_menu/houdou/ path
         "summary": None,  # <description> is always empty
         "attachments": [],
     }
-    assert pdf.model_dump(include={"url", "title", "published", "summary"}) == {
-        "url": "https://www.mext.go.jp/content/20261127-mxt_kagsei-000047815_01.pdf",
-        "title": "令和8年度補正予算（案）における科学技術関係経費の概要（PDF）",
+    pdf_url = "https://www.mext.go.jp/content/20261127-mxt_kagsei-000047815_01.pdf"
+    pdf_title = "令和8年度補正予算（案）における科学技術関係経費の概要（PDF）"
+    assert pdf.model_dump(
+        include={"url", "title", "published", "summary", "doc_type", "attachments"}
+    ) == {
+        "url": pdf_url,
+        "title": pdf_title,
         "published": datetime(2026, 11, 27, 17, 0, tzinfo=JST),
         "summary": None,
+        "doc_type": "document",
+        "attachments": [
+            {"url": pdf_url, "title": pdf_title, "media_type": "application/pdf", "size": None}
+        ],
     }
+    types = {
+        urlsplit(item.url).path.split("/")[2]: item.doc_type
+        for item in summary.items
+        if urlsplit(item.url).path.startswith("/b_menu/")
+    }
+    assert types == {
+        "houdou": "press_release",
+        "daijin": "press_conference",
+        "shingi": "council",
+        "toukei": "statistics",
+    }
+    assert {item.doc_type for item in summary.items if "/a_menu/" in item.url} == {"news"}
     last = summary.items[-1]
     assert (last.title, last.published) == (
         "スポーツ・エンジニアリング推進事業の採択結果について",
