@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -44,6 +43,7 @@ from crawler.alerts.dispatch import dispatch_all
 from crawler.app_config import AppConfig, load_app_config
 from crawler.config_loader import load_sources
 from crawler.errors import ConfigError, GovwatchError, StorageError
+from crawler.healthz import serve_healthz
 from crawler.lease import SchedulerLock
 from crawler.reactor import reactor_loop
 from crawler.runner import spider_class_for
@@ -233,12 +233,7 @@ class Daemon:
         port = self.config.scheduler.healthz_port
         if port is None:
             return None
-        try:
-            return await asyncio.start_server(
-                self._answer_healthz, self.config.scheduler.healthz_host, port
-            )
-        except OSError as exc:
-            raise StorageError(f"cannot serve /healthz on port {port}: {exc.strerror}") from exc
+        return await serve_healthz(self.config.scheduler.healthz_host, port, self.health)
 
     async def health(self) -> tuple[bool, dict[str, str]]:
         """Process alive (we answer), scheduler running, database reachable."""
@@ -257,33 +252,6 @@ class Daemon:
     def _ping_database(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-
-    async def _answer_healthz(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        try:
-            async with asyncio.timeout(5):
-                request = await reader.readline()
-                while (await reader.readline()).strip():
-                    pass  # headers are not needed
-        except (TimeoutError, ConnectionError):
-            writer.close()
-            return
-        parts = request.decode("latin-1").split()
-        if len(parts) >= 2 and parts[1].split("?")[0] == "/healthz":
-            healthy, body = await self.health()
-            status = "200 OK" if healthy else "503 Service Unavailable"
-        else:
-            status, body = "404 Not Found", {"error": "try /healthz"}
-        payload = json.dumps(body).encode()
-        writer.write(
-            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
-            + payload
-        )
-        with contextlib.suppress(ConnectionError):
-            await writer.drain()
-        writer.close()
 
 
 class _SignalForwarder:
