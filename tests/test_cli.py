@@ -90,7 +90,10 @@ def test_sources_json_lists_every_source(tmp_path: Path) -> None:
     assert "jp_mext_news" in ids
     mext = rows[ids.index("jp_mext_news")]
     assert set(mext) >= {"id", "name", "kind", "country", "language", "schedule", "urls"}
-    assert (mext["country"], mext["language"], mext["kind"]) == ("JP", "ja", "feed")
+    assert (mext["country"], mext["language"], mext["kind"]) == ("JP", "ja", "spider")
+    assert mext["urls"] == ["https://www.mext.go.jp/b_menu/news/index.rdf"]
+    nsf = rows[ids.index("us_nsf_news")]
+    assert (nsf["country"], nsf["language"], nsf["kind"]) == ("US", "en", "feed")
 
 
 def test_crawl_prints_a_summary_and_alerts_new_items(pages: PageServer, tmp_path: Path) -> None:
