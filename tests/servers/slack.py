@@ -25,9 +25,11 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.servers.local import LocalServer
 
 TOKEN = "xoxb-test-0000-govwatch-secret"  # noqa: S105 - a fake token for the fake server
 
@@ -68,14 +70,7 @@ class SlackState:
     requests: list[SlackRequest] = field(default_factory=list)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that hang up (killed dispatchers, dropped connections) are expected."""
-
-
-class FakeSlack:
+class FakeSlack(LocalServer):
     """``with FakeSlack() as slack: settings.base_url = slack.api_url``."""
 
     def __init__(self) -> None:
@@ -85,22 +80,11 @@ class FakeSlack:
         self.kill_pid_on_post: int | None = None
         self.posts_before_kill = 1
         self._clock = 1_800_000_000
-        self.httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeSlack:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
+        super().__init__(_handler(self))
 
     @property
     def api_url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}/api/"
+        return f"{self.base_url}/api/"
 
     # --- scripting -------------------------------------------------------------------
     def fail_next(self, method: str, failure: str, times: int = 1) -> None:
