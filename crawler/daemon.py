@@ -111,11 +111,12 @@ class Daemon:
         tasks = [asyncio.create_task(self._dispatch_loop()), asyncio.create_task(self._heartbeat())]
         server = await self._start_healthz()
         logger.info(
-            "Started: %d sources scheduled on %s (pid %d)%s",
+            "Started: %d sources scheduled on %s (pid %d)%s; alerts go to %s",
             len(self.scheduler.sources),
             redact_url(str(self.engine.url)),
             self.lock.pid,
             f", /healthz on port {self.config.scheduler.healthz_port}" if server else "",
+            "Slack" if self.config.slack.token() else "the console (no SLACK_BOT_TOKEN)",
         )
         await self._stop.wait()
         await self._shutdown(tasks, server)
