@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from datetime import date
 
 import pytest
@@ -189,3 +191,22 @@ def test_unresolvable_host_says_so_and_points_to_the_demo() -> None:
     assert summary.outcome == "fetch_error"
     assert "the host name could not be resolved" in (summary.error or "")
     assert "govwatch demo" in (summary.error or "")
+
+
+def test_a_host_name_that_resolves_to_a_private_address_is_refused(pages: PageServer) -> None:
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except socket.gaierror:
+        pytest.skip(f"this machine's own name {name!r} does not resolve here")
+    if not any(
+        ipaddress.ip_address(address).is_loopback or ipaddress.ip_address(address).is_private
+        for address in addresses
+    ):
+        pytest.skip(f"{name!r} resolves to public addresses {sorted(addresses)} here")
+    url = pages.route("/zhengce/", Route(page().encode())).replace("127.0.0.1", name)
+    summary = crawl(beijing_like(url, allow_private_network=False), None)[0]
+    assert summary.outcome == "fetch_error"
+    assert f"{name} resolves to" in (summary.error or "")
+    assert "private or loopback address" in (summary.error or "")
+    assert pages.hits("/zhengce/") == []
