@@ -152,3 +152,13 @@ def test_demo_runs_offline_and_shows_alerts(tmp_path: Path) -> None:
     assert result.stdout.count("New: ") == 5
     assert "baseline" in result.stdout
     assert (tmp_path / "var" / "demo.sqlite3").exists()
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://gw:s3cret@127.0.0.1:9/govwatch"
+    result = govwatch("crawl", "us_nsf_news", cwd=tmp_path, env={"GOVWATCH_DATABASE_URL": url})
+    assert result.returncode == 1
+    assert "govwatch: database error: cannot reach the database" in result.stderr
+    assert "gw:***@127.0.0.1:9" in result.stderr
+    assert "s3cret" not in result.stderr
+    assert "Traceback" not in result.stderr
