@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
 from crawler.sources import SourceConfig
+from storage.db import transaction
+from storage.models import AlertOutbox
 
 # Tests talk to 127.0.0.1 only: no politeness delays, no retries to wait through.
 TEST_SETTINGS: dict[str, Any] = {
@@ -46,3 +48,9 @@ def make_source(**fields: Any) -> SourceConfig:
         "allow_private_network": True,
     }
     return SourceConfig.model_validate({**defaults, **fields})
+
+
+def outbox_count(engine: Engine) -> int:
+    """How many alerts are queued or sent: the number analysts would see."""
+    with transaction(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(AlertOutbox)) or 0)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from crawler.items import Attachment
 from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun
-from tests.crawling import crawl
+from storage.models import CrawlRun
+from tests.crawling import crawl, outbox_count
 from tests.servers.pages import PageServer
 from tests.sourcepack import ServedSource, fixture_bytes, serve_source
 
@@ -31,11 +31,6 @@ NEW_ROW = (
 def served(pages: PageServer) -> ServedSource:
     # The saved pager has 212 pages but only two were saved: read at most two.
     return serve_source(pages, SOURCE_ID, max_pages=2)
-
-
-def outbox_count(engine: Engine) -> int:
-    with transaction(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(AlertOutbox)) or 0)
 
 
 def test_first_page_gives_every_field(pages: PageServer) -> None:

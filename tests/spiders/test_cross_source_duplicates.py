@@ -8,12 +8,11 @@ must leave exactly one alert in the outbox.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from storage.db import transaction
-from storage.models import AlertOutbox
 from storage.models import Publication as StoredPublication
-from tests.crawling import crawl
+from tests.crawling import crawl, outbox_count
 from tests.servers.pages import PageServer
 from tests.sourcepack import fixture_bytes, serve_source
 
@@ -58,11 +57,6 @@ MEXT_DAY = f"""<h3 class="information-date">令和8年11月30日</h3>
   <span class="link"><a href="/b_menu/houdou/mext_01729.html">{MEXT_TITLE}</a></span>
 </li></ul>
 """.encode()
-
-
-def outbox_count(engine: Engine) -> int:
-    with transaction(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(AlertOutbox)) or 0)
 
 
 def stored_titled(engine: Engine, title: str) -> list[tuple[str, bool]]:

@@ -6,22 +6,17 @@ import json
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun
-from tests.crawling import crawl
+from storage.models import CrawlRun
+from tests.crawling import crawl, outbox_count
 from tests.servers.pages import PageServer
 from tests.sourcepack import ServedSource, fixture_bytes, serve_source
 
 SOURCE_ID = "eu_commission_press"
 PAGE1 = "search-page1.json"
 DETAIL = "https://ec.europa.eu/commission/presscorner/detail/en/"
-
-
-def outbox_count(engine: Engine) -> int:
-    with transaction(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(AlertOutbox)) or 0)
 
 
 def only_run(engine: Engine) -> CrawlRun:

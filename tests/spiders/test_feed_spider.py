@@ -8,8 +8,8 @@ from sqlalchemy import Engine, func, select
 
 from crawler.items import Publication
 from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun, UrlValidator
-from tests.crawling import crawl, make_source
+from storage.models import CrawlRun, UrlValidator
+from tests.crawling import crawl, make_source, outbox_count
 from tests.servers.pages import PageServer, Route
 
 RSS_ITEM = """<item><title>{title}</title><link>{link}</link><guid isPermaLink="false">{guid}</guid>
@@ -71,7 +71,7 @@ def test_baseline_is_silent_then_one_new_item_alerts_once(
     source = make_source(urls=[feed.url])
     baseline = crawl(source, sqlite_engine)[0]
     assert (baseline.outcome, baseline.items_new, baseline.is_baseline) == ("ok", 3, True)
-    assert _outbox_count(sqlite_engine) == 0
+    assert outbox_count(sqlite_engine) == 0
 
     unchanged = crawl(source, sqlite_engine)[0]
     assert unchanged.outcome == "not_modified"
@@ -80,16 +80,16 @@ def test_baseline_is_silent_then_one_new_item_alerts_once(
     feed.publish(4)
     found = crawl(source, sqlite_engine)[0]
     assert (found.outcome, found.items_parsed, found.items_new) == ("ok", 4, 1)
-    assert _outbox_count(sqlite_engine) == 1
+    assert outbox_count(sqlite_engine) == 1
     again = crawl(source, sqlite_engine)[0]
     assert again.items_new == 0
-    assert _outbox_count(sqlite_engine) == 1
+    assert outbox_count(sqlite_engine) == 1
 
 
 def test_backfill_alerts_on_the_first_crawl(pages: PageServer, sqlite_engine: Engine) -> None:
     feed = Feed(pages, 2)
     crawl(make_source(urls=[feed.url]), sqlite_engine, backfill=True)
-    assert _outbox_count(sqlite_engine) == 2
+    assert outbox_count(sqlite_engine) == 2
 
 
 def test_rdf_feed_with_dc_date(pages: PageServer) -> None:
@@ -159,8 +159,3 @@ def test_failed_run_keeps_no_validators_so_next_run_refetches(
     assert crawl(source, sqlite_engine)[0].outcome == "parse_error"
     crawl(source, sqlite_engine)
     assert "If-None-Match" not in pages.hits("/feed.xml")[-1].headers
-
-
-def _outbox_count(engine: Engine) -> int:
-    with transaction(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(AlertOutbox)) or 0)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun
-from tests.crawling import crawl
+from storage.models import CrawlRun
+from tests.crawling import crawl, outbox_count
 from tests.servers.pages import PageServer
 from tests.sourcepack import fixture_bytes, serve_source
 
@@ -22,11 +22,6 @@ NEW_ITEM = """<item rdf:about="https://www.mext.go.jp/b_menu/houdou/mext_01729.h
 		<dc:date>2026-11-30T10:00:00+09:00</dc:date>
 	</item>
 	""".encode()
-
-
-def outbox_count(engine: Engine) -> int:
-    with transaction(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(AlertOutbox)) or 0)
 
 
 def test_feed_items_have_every_field(pages: PageServer) -> None:

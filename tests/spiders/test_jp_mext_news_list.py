@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from crawler.items import Publication
 from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun
-from tests.crawling import crawl
+from storage.models import CrawlRun
+from tests.crawling import crawl, outbox_count
 from tests.servers.pages import PageServer
 from tests.sourcepack import ServedSource, fixture_bytes, serve_source
 
@@ -31,11 +31,6 @@ def served_as_shift_jis(pages: PageServer) -> ServedSource:
     served.replace("index.html", fixture_bytes(SOURCE_ID, "index-sjis.html"))
     served.page("index.html").route.content_type = "text/html"  # no charset parameter
     return served
-
-
-def outbox_count(engine: Engine) -> int:
-    with transaction(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(AlertOutbox)) or 0)
 
 
 def check_known_items(pages: PageServer, items: list[Publication]) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun
-from tests.crawling import crawl
+from storage.models import CrawlRun
+from tests.crawling import crawl, outbox_count
 from tests.servers.pages import PageServer
 from tests.sourcepack import fixture_bytes, serve_source
 
@@ -24,11 +24,6 @@ NEW_ITEM = b"""<item>
     <guid isPermaLink="false">31890 at https://www.nsf.gov</guid>
   </item>
   """
-
-
-def outbox_count(engine: Engine) -> int:
-    with transaction(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(AlertOutbox)) or 0)
 
 
 def test_feed_items_have_every_field(pages: PageServer) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun
-from tests.crawling import crawl
+from storage.models import CrawlRun
+from tests.crawling import crawl, outbox_count
 from tests.servers.pages import PageServer
 from tests.sourcepack import ServedSource, fixture_bytes, serve_source
 
@@ -35,11 +35,6 @@ NEW_ROW = """<div class="views-row">
 def served(pages: PageServer) -> ServedSource:
     # The pager goes on to page 61; two pages were saved.
     return serve_source(pages, SOURCE_ID, max_pages=2)
-
-
-def outbox_count(engine: Engine) -> int:
-    with transaction(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(AlertOutbox)) or 0)
 
 
 def only_run(engine: Engine) -> CrawlRun:

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from crawler.items import Attachment, Publication
 from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun
+from storage.models import CrawlRun
 from storage.models import Publication as StoredPublication
-from tests.crawling import crawl
+from tests.crawling import crawl, outbox_count
 from tests.servers.pages import PageServer
 from tests.sourcepack import ServedSource, fixture_bytes, serve_source
 
@@ -39,11 +39,6 @@ def by_id(items: list[Publication]) -> dict[str, Publication]:
 def with_new_post(served: ServedSource, file: str) -> None:
     body = fixture_bytes(SOURCE_ID, file)
     served.replace(file, body.replace(b"<item>", NEW_POST, 1))
-
-
-def outbox_count(engine: Engine) -> int:
-    with transaction(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(AlertOutbox)) or 0)
 
 
 def test_five_feeds_give_every_field(pages: PageServer) -> None:
