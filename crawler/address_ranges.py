@@ -52,10 +52,10 @@ def forbidden_reason(address: IPAddress) -> str | None:
         return "a unique local IPv6 address (fc00::/7)"
     if address.is_multicast:
         return "a multicast address"
-    if address.is_private:
-        return "a private address"
     if address.is_reserved:
         return "a reserved address"
+    if address.is_private:
+        return "a private address"
     if not address.is_global:
         return "an address that is not publicly routable"
     return None
