@@ -24,7 +24,7 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet._resolver import ComplexResolverSimplifier, GAIResolver
 from twisted.internet.interfaces import IReactorPluggableNameResolver
@@ -71,9 +71,10 @@ class SafeResolver(GAIResolver):
         reactor: Any,
         grants: PrivateNetworkGrants = GRANTS,
         lookup: Lookup = socket.getaddrinfo,
-        getThreadPool: Callable[[], Any] | None = None,  # noqa: N803 - Twisted's name
+        getThreadPool: Callable[[], Any] | None = None,
     ) -> None:
-        super().__init__(reactor, getThreadPool, self._checked_lookup)
+        # Twisted's getaddrinfo protocol is narrower than what a test's fake DNS returns.
+        super().__init__(reactor, getThreadPool, cast(Any, self._checked_lookup))
         self.grants = grants
         self.lookup = lookup  # the world's DNS; replaced only in tests
         self.refusals: dict[str, str] = {}
@@ -130,6 +131,6 @@ def install_safe_resolver(reactor: Any | None = None) -> SafeResolver:
         if isinstance(current, SafeResolver):
             return current
         resolver = SafeResolver(reactor)
-        reactor.installResolver(ComplexResolverSimplifier(resolver))
+        reactor.installResolver(ComplexResolverSimplifier(cast(Any, resolver)))
         reactor.installNameResolver(resolver)
         return resolver

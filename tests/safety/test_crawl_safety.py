@@ -171,3 +171,16 @@ def test_other_spellings_of_this_machine_are_refused(
     assert summary.outcome == "blocked"
     assert "loopback" in (summary.error or "")
     assert pages.requests == []
+
+
+def test_a_redirect_outside_allowed_domains_is_refused_before_robots_txt_is_looked_up(
+    pages: PageServer, lookups: LookupLog
+) -> None:
+    target = "http://elsewhere.invalid/page"
+    url = pages.route("/feed.xml", Route(b"", status=302, headers={"Location": target}))
+
+    summary = crawl(make_source(urls=[url]), None)[0]
+
+    assert summary.outcome == "blocked"
+    assert "elsewhere.invalid is outside the source's allowed_domains" in (summary.error or "")
+    assert "elsewhere.invalid" not in lookups.hosts

@@ -27,7 +27,7 @@ PUBLIC = "93.184.216.34"
 class _InlineThreads:
     """A thread pool that runs the lookup at once: the test needs no threads to wait for."""
 
-    def callInThreadWithCallback(  # noqa: N802 - Twisted's name
+    def callInThreadWithCallback(
         self, on_result: Callable[[bool, Any], None], func: Callable[..., Any], *args: Any
     ) -> None:
         try:
@@ -39,7 +39,7 @@ class _InlineThreads:
 
 
 class _Reactor(MemoryReactorClock):
-    def callFromThread(self, func: Callable[..., Any], *args: Any) -> None:  # noqa: N802
+    def callFromThread(self, func: Callable[..., Any], *args: Any) -> None:
         func(*args)
 
 
@@ -93,7 +93,8 @@ def test_rebinding_public_then_private_never_connects_to_the_private_address() -
 
     assert _targets(reactor) == [PUBLIC]  # the checked address, and only it
     assert dns.lookups == ["rebind.example", "rebind.example"]  # one lookup per connection
-    assert len(second) == 1 and second[0].check(DNSLookupError)
+    assert len(second) == 1
+    assert second[0].check(DNSLookupError)
     assert resolver.refusal("rebind.example") == (
         "rebind.example resolves to 127.0.0.1, a loopback address"
     )
@@ -113,7 +114,8 @@ def test_one_forbidden_address_among_public_ones_refuses_the_name() -> None:
     reactor, resolver = _setup(_RebindingDns([PUBLIC, "10.0.0.7"]))
     failures = _connect(reactor, "mixed.example")
     assert _targets(reactor) == []
-    assert failures and failures[0].check(DNSLookupError)
+    assert failures
+    assert failures[0].check(DNSLookupError)
     assert "10.0.0.7, a private address" in (resolver.refusal("mixed.example") or "")
 
 
