@@ -75,8 +75,8 @@ class SafetyMiddleware(RunAware):
             if spider is None or spider.source.allow_private_network:
                 return None
             return (
-                f"{host} may resolve to a private address for another source of this crawl "
-                f"only, and this source does not allow private networks ({ALLOWANCE_HINT})"
+                f"{host} may resolve to a private address only for a source that allows "
+                f"private networks, and this one does not ({ALLOWANCE_HINT})"
             )
         address = parse_address(host)
         reason = forbidden_reason(address) if address is not None else None

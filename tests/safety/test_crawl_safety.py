@@ -184,3 +184,48 @@ def test_a_redirect_outside_allowed_domains_is_refused_before_robots_txt_is_look
     assert summary.outcome == "blocked"
     assert "elsewhere.invalid is outside the source's allowed_domains" in (summary.error or "")
     assert "elsewhere.invalid" not in lookups.hosts
+
+
+def test_a_source_without_the_allowance_is_refused_on_a_host_granted_to_another(
+    pages: PageServer,
+) -> None:
+    pages.route("/feed.xml", Route(FEED, content_type="application/rss+xml"))
+    pages.route("/other.xml", Route(FEED, content_type="application/rss+xml"))
+    granted = make_source(id="xx_granted", urls=[pages.url("/feed.xml")])
+    strict = make_source(
+        id="xx_strict", urls=[pages.url("/other.xml")], allow_private_network=False
+    )
+
+    by_id = {summary.source_id: summary for summary in crawl([granted, strict], None)}
+
+    assert by_id["xx_granted"].outcome == "ok"
+    assert by_id["xx_strict"].outcome == "blocked"
+    assert "only for a source that allows private networks" in (by_id["xx_strict"].error or "")
+    assert pages.hits("/other.xml") == []
+
+
+def test_a_next_page_link_to_a_local_file_is_refused(pages: PageServer) -> None:
+    body = (
+        "<html><body><ul><li><a href='/a/1'>First</a><span>2026-03-10</span></li></ul>"
+        "<a class='next' href='file:///etc/hostname'>next</a></body></html>"
+    )
+    url = pages.route("/list/1", Route(body.encode()))
+    source = make_source(
+        id="xx_paged_list",
+        kind="list_page",
+        urls=[url],
+        max_pages=2,
+        list={
+            "item": "ul > li",
+            "title": "a::text",
+            "link": "a::attr(href)",
+            "date": "span::text",
+            "next_page": "a.next::attr(href)",
+        },
+    )
+
+    summary = crawl(source, None, backfill=True)[0]
+
+    assert summary.outcome == "blocked"
+    assert "file:///etc/hostname" in (summary.error or "")
+    assert "only http and https URLs are fetched, not file" in (summary.error or "")
