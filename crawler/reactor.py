@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 from scrapy.utils.reactor import install_reactor
 
 from crawler import settings as crawl_settings
+from crawler.safe_resolver import install_safe_resolver
 
 T = TypeVar("T")
 _lock = threading.Lock()
@@ -32,6 +33,7 @@ def reactor_loop() -> asyncio.AbstractEventLoop:
         from twisted.internet import reactor
 
         asyncio_reactor = cast(Any, reactor)  # the installed AsyncioSelectorReactor
+        install_safe_resolver(asyncio_reactor)  # before any connection can be made
         loop: asyncio.AbstractEventLoop = asyncio_reactor._asyncioEventloop
         started = threading.Event()
         asyncio_reactor.callWhenRunning(started.set)

@@ -9,10 +9,10 @@ invalid items, errors); :meth:`RunState.record` turns that into an outcome:
 - ``not_modified``  every URL answered 304
 - ``empty``         a 200 response gave no items, or fewer than ``expect.min_items``
 - ``http_error``    the source answered 4xx/5xx
-- ``blocked``       403, 429 or an anti-bot page
+- ``blocked``       403, 429, an anti-bot page, or a request refused for safety
 - ``timeout``       the source did not answer in time
 - ``parse_error``   the body is not a readable feed / JSON document
-- ``fetch_error``   DNS, refused connection, size cap, unsafe redirect …
+- ``fetch_error``   DNS, refused connection, size cap …
 
 ``govwatch run`` also closes a run cut off by its shutdown timeout as ``interrupted``
 (crawler/daemon.py); health treats that as neither success nor failure.

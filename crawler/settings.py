@@ -38,9 +38,15 @@ HTTPCACHE_ENABLED = False  # conditional requests are our own (ConditionalGetMid
 COOKIES_ENABLED = True
 REDIRECT_MAX_TIMES = 5
 
+# Safety first: SafetyMiddleware (50) judges every request before Scrapy's robots.txt
+# middleware (100) can fetch anything; RefusedAddressMiddleware (950) sits next to the
+# downloader, so a host the resolver refused is reported before RetryMiddleware (550)
+# asks again. Host names are checked by crawler.safe_resolver, which the reactor
+# connects with (installed by crawler.reactor and by SafetyMiddleware).
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.safety.SafetyMiddleware": 100,
+    "crawler.middlewares.safety.SafetyMiddleware": 50,
     "crawler.middlewares.conditional_get.ConditionalGetMiddleware": 200,
+    "crawler.middlewares.safety.RefusedAddressMiddleware": 950,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.normalize.NormalizePipeline": 100,

@@ -33,6 +33,7 @@ from twisted.python.failure import Failure
 
 from crawler.errors import DateParseError, FetchError, LayoutChanged, SourceError
 from crawler.items import Publication
+from crawler.middlewares.safety import UnsafeRequest
 from crawler.runs import BlockedError, HttpStatusError, RunState, TimeoutFetchError
 from crawler.sources import SourceConfig
 
@@ -130,6 +131,8 @@ class SourceSpider(Spider):
             )
         if isinstance(error, DownloadConnectionRefusedError):
             return FetchError(source_id, url, "the connection was refused")
+        if isinstance(error, UnsafeRequest):
+            return BlockedError(source_id, url, f"refused before connecting: {error.reason}")
         if isinstance(error, IgnoreRequest):
             return FetchError(source_id, url, f"request refused: {error}")
         if isinstance(error, SourceError):

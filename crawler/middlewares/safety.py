@@ -1,86 +1,120 @@
-"""Refuse requests a source has no business making.
+"""Refuse requests a source has no business making, before any connection is made.
 
-Every request of a source (redirects included: they keep the source id) must stay inside
-that source's ``allowed_domains`` — checked here per source, because one crawl runs many
-sources. Loopback, private and link-local targets are refused (a page must not be able to
-make govwatch probe the local network) unless the source explicitly allows them, which only
-tests, the offline demo and ``check --url http://127.0.0.1…`` do. A host name is resolved
-first and refused if it points at such an address (a public-looking name for an internal
-machine); the check is made once per host and crawl, at request time.
+Two downloader middlewares, one gate each side of the downloader:
+
+:class:`SafetyMiddleware` runs first of all (priority 50, before Scrapy's robots.txt
+middleware at 100), on every request: a source's start URLs, redirect targets (they keep
+the source id), next pages and detail pages, and requests of no source such as robots.txt.
+It refuses schemes other than http(s), hosts outside the source's ``allowed_domains``, and
+IP literals in a forbidden range (:mod:`crawler.address_ranges`). Host names are judged
+when they are resolved for the connection itself (:mod:`crawler.safe_resolver`), so the
+address checked is the address connected to.
+
+:class:`RefusedAddressMiddleware` sits next to the downloader (priority 950): when the
+resolver refused a host, the download fails like a failed DNS lookup; this turns that
+failure into :class:`UnsafeRequest` with the resolver's reason (host and address), before
+the retry middleware would ask again.
+
+``allow_private_network: true`` on a source lets the hosts of its configured ``urls``
+resolve to private addresses while its crawl runs; a redirect or link to another private
+host is refused as for every source, and a source without the allowance is refused on a
+granted host too (the resolver cannot tell sources apart).
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
+from twisted.internet.error import DNSLookupError
 
+from crawler.address_ranges import forbidden_reason, parse_address
 from crawler.runs import RunAware
-from crawler.sources import is_private_host
+from crawler.safe_resolver import GRANTS, SafeResolver, install_safe_resolver
+
+ALLOWANCE_HINT = "set allow_private_network: true on the source only if this is intended"
 
 
 class UnsafeRequest(IgnoreRequest):
-    """A request to a private or loopback address from a source not allowed to make one."""
+    """A request govwatch refuses to make: wrong scheme, foreign host or forbidden address."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"refused {url}: {reason}")
 
 
 class SafetyMiddleware(RunAware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self._addresses: dict[str, list[str]] = {}
+        install_safe_resolver()
+        self._granted: list[str] | None = None
+        crawler.signals.connect(self._release_grants, signal=signals.spider_closed)
 
-    async def process_request(self, request: Request) -> None:
+    def process_request(self, request: Request) -> None:
+        self._grant_once()
+        refusal = self.refusal_for(request)
+        if refusal is not None:
+            raise UnsafeRequest(request.url, refusal)
+
+    def refusal_for(self, request: Request) -> str | None:
+        """Why ``request`` must not be made (in words), or None."""
+        parts = urlsplit(request.url)
+        if parts.scheme not in {"http", "https"}:
+            return f"only http and https URLs are fetched, not {parts.scheme or 'none'}"
+        host = (parts.hostname or "").lower()
         spider = self.spider_for(request.meta.get("source_id"))
-        if spider is None:
-            return  # robots.txt: same host as a request of a source, already checked
-        host = (urlsplit(request.url).hostname or "").lower()
-        if not is_allowed_host(host, spider.source.allowed_domains):
-            raise UnsafeRequest(
-                f"refused {request.url}: {host} is outside the source's allowed_domains "
+        if spider is not None and not is_allowed_host(host, spider.source.allowed_domains):
+            return (
+                f"{host} is outside the source's allowed_domains "
                 f"({', '.join(spider.source.allowed_domains)})"
             )
-        if spider.source.allow_private_network:
-            return
-        if is_private_host(host):
-            raise UnsafeRequest(
-                f"refused {request.url}: {host} is a private or loopback address "
-                "(set allow_private_network: true on the source only if this is intended)"
+        if GRANTS.allows(host):
+            if spider is None or spider.source.allow_private_network:
+                return None
+            return (
+                f"{host} may resolve to a private address only for a source that allows "
+                f"private networks, and this one does not ({ALLOWANCE_HINT})"
             )
-        private = [address for address in await self.addresses_of(host) if is_private_host(address)]
-        if private:
-            raise UnsafeRequest(
-                f"refused {request.url}: {host} resolves to {private[0]}, a private or "
-                "loopback address (set allow_private_network: true on the source only if "
-                "this is intended)"
-            )
+        address = parse_address(host)
+        reason = forbidden_reason(address) if address is not None else None
+        if reason is not None:
+            return f"{host} is {reason} ({ALLOWANCE_HINT})"
+        return None  # a host name: judged by the resolver when the connection is made
 
-    async def addresses_of(self, host: str) -> list[str]:
-        """The addresses ``host`` resolves to (none for an IP literal), once per crawl."""
-        if _is_ip_literal(host):
-            return []
-        if host not in self._addresses:
-            loop = asyncio.get_running_loop()
-            try:
-                infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-            except socket.gaierror:
-                # Not resolvable now: the download itself fails and is recorded in words.
-                return []
-            self._addresses[host] = sorted({str(info[4][0]) for info in infos})
-        return self._addresses[host]
+    def _grant_once(self) -> None:
+        if self._granted is not None:
+            return
+        self._granted = [
+            host
+            for spider in self.batch.spiders.values()
+            if spider.source.allow_private_network
+            for host in sorted({(urlsplit(str(url)).hostname or "") for url in spider.source.urls})
+        ]
+        GRANTS.grant(self._granted)
+
+    def _release_grants(self) -> None:
+        if self._granted:
+            GRANTS.release(self._granted)
+        self._granted = []
+
+
+class RefusedAddressMiddleware:
+    """Say why a connection was not made when the resolver refused the host's address."""
+
+    def __init__(self) -> None:
+        self.resolver: SafeResolver = install_safe_resolver()
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if not isinstance(exception, CannotResolveHostError | DNSLookupError):
+            return
+        refusal = self.resolver.refusal(urlsplit(request.url).hostname or "")
+        if refusal is not None:
+            raise UnsafeRequest(request.url, f"{refusal} ({ALLOWANCE_HINT})")
 
 
 def is_allowed_host(host: str, allowed_domains: list[str]) -> bool:
     """``www.nsf.gov`` is allowed by ``nsf.gov`` and ``www.nsf.gov``, not by ``gov``-lookalikes."""
     return any(host == domain or host.endswith("." + domain) for domain in allowed_domains)
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
