@@ -57,7 +57,8 @@ class CnChisaTalentsSpider(ListPageSpider):
     def row_to_item(self, row: Selector, response: Response) -> Publication | None:
         url = response.urljoin(text_of(row, self.selectors.link) or "")
         match = self.document_path.match(urlsplit(url).path)
-        assert match is not None  # rows() kept only matching links
+        if match is None:  # rows() keeps only matching links; this guards a subclass
+            raise LayoutChanged(self.source.id, response.url, f"not a document link: {url}")
         title = text_of(row, self.selectors.title) or text_of(row, "::text") or ""
         return self.item(
             url=url,

@@ -124,3 +124,53 @@ def test_a_redesigned_page_is_a_failed_run_with_its_reason(
         assert source_id in run.error
         assert expected["error"] in run.error
     assert count_rows(sqlite_engine, StoredPublication) == 0
+
+
+def fixture_text(source_id: str, name: str) -> str:
+    return (FIXTURES / source_id / name).read_text(encoding="utf-8")
+
+
+def test_indiaai_reads_the_state_older_angular_wrote_html_escaped(pages: PageServer) -> None:
+    served = serve(pages, "in_indiaai_articles")
+    page = fixture_text("in_indiaai_articles", "articles-all.html")
+    start = page.index('<script id="ng-state"')
+    state = page[page.index(">", start) + 1 : page.index("</script>", start)]
+    escaped = state.replace("&", "&a;").replace('"', "&q;").replace("'", "&s;")
+    served.replace("articles-all.html", page.replace(state, escaped).encode("utf-8"))
+    summary = crawl(served.source, None)[0]
+    assert (summary.outcome, summary.items_parsed) == ("ok", 6)
+    assert summary.items[0].title == EXPECTATIONS["in_indiaai_articles"]["first_two"][0]["title"]
+
+
+def test_indiaai_state_without_the_list_names_the_answers_it_holds(pages: PageServer) -> None:
+    served = serve(
+        pages,
+        "in_indiaai_articles",
+        api={**configured("in_indiaai_articles").api.model_dump(), "items_path": "articles"},
+    )  # type: ignore[union-attr]
+    summary = crawl(served.source, None)[0]
+    assert summary.failed
+    assert summary.error is not None
+    assert "no embedded API answer holds a list at 'articles'" in summary.error
+    assert "https://indiaai.gov.in/api/article/list?category=all&page=1&limit=6" in summary.error
+
+
+def test_chisa_keeps_only_this_sections_documents(pages: PageServer) -> None:
+    page = fixture_text("cn_chisa_talents", "index.html")
+    assert "../general/202611/t20261112_2111539102.html" in page  # a sidebar link, not an item
+    items = crawl(serve(pages, "cn_chisa_talents").source, None)[0].items
+    assert all("/talents/" in item.url for item in items)
+    assert len({item.url for item in items}) == len(items) == 8
+
+
+def test_chisa_a_link_whose_folder_and_day_disagree_is_rejected_alone(pages: PageServer) -> None:
+    served = serve(pages, "cn_chisa_talents")
+    page = fixture_text("cn_chisa_talents", "index.html")
+    broken = page.replace(
+        "./202611/t20261110_2111538204.html", "./202610/t20261110_2111538204.html"
+    )
+    served.replace("index.html", broken.encode("utf-8"))
+    summary = crawl(served.source, None)[0]
+    assert (summary.outcome, summary.items_invalid, len(summary.items)) == ("partial", 1, 7)
+    assert summary.error is not None
+    assert "folder and day disagree" in summary.error
