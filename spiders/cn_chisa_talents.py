@@ -34,13 +34,19 @@ class CnChisaTalentsSpider(ListPageSpider):
     document_path = re.compile(r"^/talents/(\d{6})/t(\d{4})(\d{2})(\d{2})_(\d+)\.html?$")
 
     def rows(self, response: Response) -> list[Selector]:
-        """The links to documents of this section, once each, in page order."""
+        """The links to documents of this section on this site, once each, in page order.
+
+        A picture link before the title link has no title: the first link with one counts.
+        """
+        host = urlsplit(response.url).netloc
         seen: set[str] = set()
         rows = []
         for link in select(response, self.selectors.item):
-            url = response.urljoin(text_of(link, self.selectors.link) or "")
-            if self.document_path.match(urlsplit(url).path) and url not in seen:
-                seen.add(url)
+            url = urlsplit(response.urljoin(text_of(link, self.selectors.link) or ""))
+            if url.netloc != host or not self.document_path.match(url.path):
+                continue
+            if url.geturl() not in seen and self._title(link):
+                seen.add(url.geturl())
                 rows.append(link)
         return rows
 
@@ -59,13 +65,16 @@ class CnChisaTalentsSpider(ListPageSpider):
         match = self.document_path.match(urlsplit(url).path)
         if match is None:  # rows() keeps only matching links; this guards a subclass
             raise LayoutChanged(self.source.id, response.url, f"not a document link: {url}")
-        title = text_of(row, self.selectors.title) or text_of(row, "::text") or ""
         return self.item(
             url=url,
             native_id=match[5],
-            title=title,
+            title=self._title(row),
             published=self._parse_day(match, url),
         )
+
+    def _title(self, link: Selector) -> str:
+        """The full title in @title, else the (possibly cut) link text."""
+        return text_of(link, self.selectors.title) or text_of(link, "::text") or ""
 
     def _parse_day(self, match: re.Match[str], url: str) -> date:
         """The day in tYYYYMMDD, which must fall in the month of the YYYYMM folder."""

@@ -174,3 +174,20 @@ def test_chisa_a_link_whose_folder_and_day_disagree_is_rejected_alone(pages: Pag
     assert (summary.outcome, summary.items_invalid, len(summary.items)) == ("partial", 1, 7)
     assert summary.error is not None
     assert "folder and day disagree" in summary.error
+
+
+def test_chisa_a_picture_link_and_another_sites_talents_link_are_not_items(
+    pages: PageServer,
+) -> None:
+    served = serve(pages, "cn_chisa_talents")
+    page = fixture_text("cn_chisa_talents", "index.html")
+    picture = '<a href="./202611/t20261113_2111539517.html"><img src="/x.jpg" alt="" /></a>\n'
+    elsewhere = '<a href="http://www.jyb.cn/talents/202611/t20261112_2111539000.html">别处</a>\n'
+    first_row = page.index('<div class="hnews block nopic">')
+    served.replace(
+        "index.html",
+        (page[:first_row] + picture + elsewhere + page[first_row:]).encode("utf-8"),
+    )
+    items = crawl(served.source, None)[0].items
+    assert len(items) == 8
+    assert items[0].title == EXPECTATIONS["cn_chisa_talents"]["first_two"][0]["title"]
