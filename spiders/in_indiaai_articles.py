@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from scrapy.http import Response, TextResponse
@@ -25,6 +26,8 @@ from crawler.errors import FeedParseError, LayoutChanged
 from spiders.json_api import JsonApiSpider, dig
 
 logger = logging.getLogger(__name__)
+
+LINK_TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")  # {slug} in api.link_template
 
 # Angular's HTML escaping of the state script before version 16.
 OLD_ANGULAR_ESCAPES = {"&q;": '"', "&s;": "'", "&l;": "<", "&g;": ">", "&a;": "&"}
@@ -43,8 +46,10 @@ class InIndiaaiArticlesSpider(JsonApiSpider):
         path = self.fields.items_path
         for entry in state.values():
             body, request_url = self._body_and_url(entry)
-            if isinstance(dig(body, path), list):
+            records = dig(body, path)
+            if isinstance(records, list):
                 logger.info("%s: the list comes from %s", self.source.id, request_url)
+                self._check_fields(records, response)
                 return body
         found = ", ".join(str(self._body_and_url(entry)[1]) for entry in state.values())
         raise LayoutChanged(
@@ -52,6 +57,21 @@ class InIndiaaiArticlesSpider(JsonApiSpider):
             response.url,
             f"no embedded API answer holds a list at {path!r} (answers of: {found or 'none'})",
         )
+
+    def _check_fields(self, records: list[Any], response: Response) -> None:
+        """The configured fields are guesses until a live check: name the keys if they miss."""
+        first = records[0] if records else None
+        if not isinstance(first, dict):
+            return  # an empty list or odd records: the JSON API spider says what is wrong
+        fields = self.fields
+        wanted = [fields.title, fields.date, *_template_fields(fields.link_template)]
+        missing = [name for name in wanted if dig(first, name) is None]
+        if missing:
+            raise LayoutChanged(
+                self.source.id,
+                response.url,
+                f"the records have no {', '.join(missing)} (their keys: {', '.join(first)})",
+            )
 
     def _parse_state(self, response: Response) -> dict[str, Any]:
         if not isinstance(response, TextResponse) or not response.body.strip():
@@ -85,3 +105,8 @@ class InIndiaaiArticlesSpider(JsonApiSpider):
         if "b" in entry:
             return entry["b"], entry.get("u")
         return entry.get("body"), entry.get("url")
+
+
+def _template_fields(template: str | None) -> list[str]:
+    """The record fields a link template needs: ``{slug}`` → ``slug``."""
+    return LINK_TEMPLATE_FIELD.findall(template or "")

@@ -191,3 +191,18 @@ def test_chisa_a_picture_link_and_another_sites_talents_link_are_not_items(
     items = crawl(served.source, None)[0].items
     assert len(items) == 8
     assert items[0].title == EXPECTATIONS["cn_chisa_talents"]["first_two"][0]["title"]
+
+
+def test_indiaai_records_without_the_configured_fields_name_their_keys(
+    pages: PageServer,
+) -> None:
+    served = serve(pages, "in_indiaai_articles")
+    page = fixture_text("in_indiaai_articles", "articles-all.html")
+    served.replace(
+        "articles-all.html", page.replace('"published_date"', '"created_at"').encode("utf-8")
+    )
+    summary = crawl(served.source, None)[0]
+    assert summary.failed
+    assert summary.error is not None
+    assert "the records have no published_date (their keys: id, title, slug," in summary.error
+    assert "created_at" in summary.error
