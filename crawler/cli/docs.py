@@ -17,12 +17,14 @@ from typing import Annotated, Any
 
 import typer
 
+from crawler.bulletin import load_bulletin, render_coverage
 from crawler.cli.context import configured_sources, stderr
 from crawler.errors import ConfigError
 from crawler.sources import SourceConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES_DOC = ROOT / "docs" / "sources.md"
+BULLETIN = ROOT / "config" / "bulletin.yaml"
 
 app = typer.Typer(help="Documentation generated from the configuration.", no_args_is_help=True)
 
@@ -66,7 +68,8 @@ def render_sources_doc(sources: dict[str, SourceConfig]) -> str:
     """The whole of docs/sources.md for these sources."""
     quality = quality_module()
     results = {result.source_id: result for result in quality.measure(sources)}
-    lines = [INTRO, coverage_summary(sources), "## Coverage", ""]
+    seed = render_coverage(load_bulletin(BULLETIN, sources), sources)
+    lines = [INTRO, coverage_summary(sources), seed, "## Coverage", ""]
     lines += [
         "| source | country | publisher | kind | endpoint | fields extracted | known limits |",
         "|---|---|---|---|---|---|---|",
