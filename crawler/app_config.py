@@ -4,6 +4,16 @@ Sources live in ``sources.yaml``; this file holds how the service behaves: log l
 source-health thresholds, the scheduler, and alert delivery. Secrets never live here: the
 Slack token comes from ``$SLACK_BOT_TOKEN`` or a file named here, the database URL from
 ``$GOVWATCH_DATABASE_URL``. Errors name the file, the line and the field, like sources.yaml.
+
+The routing rules (``routing.yaml``, named by ``slack.routing_file`` or ``$GOVWATCH_ROUTING``)
+are part of the service configuration: :func:`read_app_config` refuses a govwatch.yaml whose
+routing file is missing or invalid, so every command (``crawl``, ``run``, ``reload`` …)
+refuses it at the door instead of every crawl failing later.
+
+The daemon reads both files fresh at start and on reload, and *holds* what it accepted
+(:func:`hold_app_config`): crawls then use the accepted configuration through
+:func:`load_app_config` and :func:`~crawler.alerts.routing_config.load_routing`, so a file
+edited on disk, valid or not, changes nothing until a reload accepts it.
 """
 
 from __future__ import annotations
@@ -12,9 +22,21 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
-from crawler.config_loader import DEFAULT_CONFIG_DIR, load_yaml_model
+from crawler.alerts.routing_config import (
+    RoutingConfig,
+    default_routing_path,
+    hold_routing,
+    read_routing,
+)
+from crawler.config_loader import (
+    DEFAULT_CONFIG_DIR,
+    Lines,
+    is_bundled_default,
+    load_yaml_model,
+    nearest_line,
+)
 from crawler.errors import ConfigError
 from crawler.sources import Strict, parse_duration
 
@@ -99,6 +121,11 @@ class AppConfig(Strict):
     health: HealthSettings = HealthSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     slack: SlackSettings = SlackSettings()
+    # The routing rules checked with this configuration (set by read_app_config).
+    _routing: RoutingConfig | None = PrivateAttr(default=None)
+
+
+_held: dict[Path, AppConfig] = {}
 
 
 def default_app_config_path() -> Path:
@@ -110,8 +137,49 @@ def default_app_config_path() -> Path:
 
 
 def load_app_config(path: Path | None = None) -> AppConfig:
-    """Load the service settings; a missing file means all defaults."""
+    """The service settings: the ones the daemon accepted for this file, else read now."""
     path = path or default_app_config_path()
-    if not path.is_file():
-        return AppConfig()
-    return load_yaml_model(path, AppConfig)[0]
+    held = _held.get(path.resolve())
+    return held if held is not None else read_app_config(path)
+
+
+def read_app_config(path: Path | None = None) -> AppConfig:
+    """Read and check govwatch.yaml and its routing file now; :class:`ConfigError` if either
+    is invalid, or was named (``$GOVWATCH_CONFIG``, ``slack.routing_file``,
+    ``$GOVWATCH_ROUTING``) and does not exist. Only the bundled file may be absent
+    (defaults apply)."""
+    path = path or default_app_config_path()
+    lines: Lines = {}
+    if not path.exists() and is_bundled_default(path):
+        config = AppConfig()
+    else:
+        config, lines = load_yaml_model(path, AppConfig)
+    _check_named_files(config, lines, path)
+    config._routing = read_routing(default_routing_path(config))
+    return config
+
+
+def hold_app_config(path: Path, config: AppConfig) -> None:
+    """From now on this process uses ``config`` (and the routing rules read with it) for
+    ``path``, whatever the files on disk say, until the next call: the daemon calls this
+    once a configuration is accepted, at start and on each successful reload."""
+    _held.clear()
+    _held[path.resolve()] = config
+    if config._routing is not None:
+        hold_routing(default_routing_path(config), config._routing)
+
+
+def _check_named_files(config: AppConfig, lines: Lines, path: Path) -> None:
+    """Files govwatch.yaml names must exist: a typo must not mean "no rules, no token"."""
+    slack = config.slack
+    named = {
+        "routing_file": None if os.environ.get("GOVWATCH_ROUTING") else slack.routing_file,
+        "token_file": None if os.environ.get(slack.token_env) else slack.token_file,
+    }
+    problems = [
+        f"{path}:{nearest_line(lines, ('slack', field))} slack.{field}: no such file {named_path}"
+        for field, named_path in named.items()
+        if named_path is not None and not named_path.is_file()
+    ]
+    if problems:
+        raise ConfigError("\n".join(problems))

@@ -5,12 +5,18 @@ parser knows it), the source id and the field, e.g.
 ``config/sources.yaml:41 jp_mext_news.shedule: unknown field (did you mean "schedule"?)``.
 So the YAML is composed into nodes first (which carry line numbers), then validated by
 pydantic, and each pydantic error is mapped back to the node it came from.
+
+The same goes for the file itself (:func:`read_config_text`, :func:`parse_yaml`, shared by
+every configuration file): a file that was named but does not exist, bytes that are not
+UTF-8, a YAML tag such as ``!!python/object/apply:…`` (only plain values are read, never
+objects) each give one line naming the file, never a traceback.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +39,65 @@ def _bundled_config_dir() -> Path:
 DEFAULT_CONFIG_DIR = _bundled_config_dir()
 Lines = dict[tuple[str, ...], int]
 M = TypeVar("M", bound=BaseModel)
+# The environment variables that name configuration files, for "named by …" in errors.
+CONFIG_VARIABLES = ("GOVWATCH_SOURCES", "GOVWATCH_CONFIG", "GOVWATCH_ROUTING")
+_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+def is_bundled_default(path: Path) -> bool:
+    """The copy shipped with govwatch: the only configuration file that may be absent
+    (its defaults apply). A file someone named must exist."""
+    return path.resolve() == (DEFAULT_CONFIG_DIR / path.name).resolve()
+
+
+def named_by(path: Path) -> str:
+    """`` (named by $GOVWATCH_CONFIG)`` when an environment variable names this file."""
+    for variable in CONFIG_VARIABLES:
+        if os.environ.get(variable) and Path(os.environ[variable]) == path:
+            option = " or --config" if variable == "GOVWATCH_SOURCES" else ""
+            return f" (named by ${variable}{option})"
+    return ""
+
+
+def read_config_text(path: Path) -> str:
+    """The file's text, or a :class:`ConfigError` of one line naming the file."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such file{named_by(path)}") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}: is a directory, not a configuration file") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{byte}); save the file as UTF-8"
+        ) from exc
+
+
+def parse_yaml(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for line numbers) and the plain data of a YAML text.
+
+    Only the safe loader is used; a tag it does not know (``!!python/…``) is refused.
+    """
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        tag = re.search(r"constructor for the tag '([^']+)'", problem)
+        if isinstance(exc, yaml.constructor.ConstructorError) and tag:
+            shown = tag.group(1).replace(_TAG_PREFIX, "!!")
+            raise ConfigError(
+                f"{where}: the YAML tag {shown} is not allowed; configuration files hold "
+                "plain values (text, numbers, lists, mappings)"
+            ) from exc
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from exc
 
 
 def default_sources_path() -> Path:
@@ -46,22 +111,12 @@ def default_sources_path() -> Path:
 def load_sources(path: Path | None = None) -> dict[str, SourceConfig]:
     """Load and validate every source; raise :class:`ConfigError` listing all problems."""
     path = path or default_sources_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the sources file ({exc.strerror})") from exc
-    return parse_sources(text, path)
+    return parse_sources(read_config_text(path), path)
 
 
 def parse_sources(text: str, path: Path) -> dict[str, SourceConfig]:
     """Validate YAML text; every error names ``file:line source_id.field``."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from exc
+    root, data = parse_yaml(text, path)
     if root is None:
         raise ConfigError(f"{path}: the file is empty; declare at least one source")
     if not isinstance(root, yaml.MappingNode):
@@ -69,7 +124,6 @@ def parse_sources(text: str, path: Path) -> dict[str, SourceConfig]:
     lines: Lines = {}
     problems: list[str] = []
     index_lines(root, (), lines, problems, path)
-    data = yaml.safe_load(text)
     sources: dict[str, SourceConfig] = {}
     for source_id, body in data.items():
         line = lines.get((str(source_id),), 0)
@@ -150,14 +204,10 @@ def load_yaml_model(path: Path, model: type[M]) -> tuple[M, Lines]:
 
     Returns the model and the line of every key, for checks the model cannot make itself.
     """
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    root, data = parse_yaml(read_config_text(path), path)
+    if root is not None and not isinstance(root, yaml.MappingNode):
+        raise ConfigError(f"{path}:{root.start_mark.line + 1}: expected a mapping of settings")
+    data = data or {}
     lines: Lines = {}
     problems: list[str] = []
     if root is not None:

@@ -40,7 +40,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.alerts.dispatch import dispatch_all
-from crawler.app_config import AppConfig, load_app_config
+from crawler.app_config import AppConfig, hold_app_config, read_app_config
 from crawler.config_loader import load_sources
 from crawler.errors import ConfigError, GovwatchError, StorageError
 from crawler.healthz import serve_healthz
@@ -65,8 +65,10 @@ FLUSH_TIMEOUT = 30.0
 def load_configuration(
     sources_path: Path, config_path: Path
 ) -> tuple[dict[str, SourceConfig], AppConfig]:
-    """Load and fully check both files; raise :class:`ConfigError` without side effects."""
-    config = load_app_config(config_path)
+    """Load and fully check the files (govwatch.yaml with its routing.yaml, sources.yaml);
+    raise :class:`ConfigError` without side effects. Once accepted, this process's crawls
+    use them until the next accepted reload (``hold_app_config``)."""
+    config = read_app_config(config_path)
     sources = load_sources(sources_path)
     problems = []
     for source in sources.values():
@@ -77,6 +79,7 @@ def load_configuration(
             problems.append(f"{sources_path} {source.id}: {exc}")
     if problems:
         raise ConfigError("\n".join(problems))
+    hold_app_config(config_path, config)
     return sources, config
 
 

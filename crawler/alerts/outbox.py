@@ -5,6 +5,11 @@ pending with the error, an attempt count and a later ``next_attempt_at`` (expone
 backoff); a permanent failure (e.g. an unknown channel) marks it ``failed`` with the
 reason, for ``govwatch alerts retry``. Each row is settled in its own transaction, so a
 crash loses at most the knowledge that one row was sent, never the row.
+
+A sink that raises something other than :class:`DeliveryError` has a bug or met a fault no
+one foresaw (a closed stream, a malformed row). That must not stop delivery: the error is
+logged in one line, counted in ``DispatchReport.errors``, the row stays pending with the
+error as its ``last_error`` and a backoff, and the other rows go on.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy import Engine, or_, select
 
 from crawler.alerts.burst import newest_first, plan_units
 from crawler.errors import DeliveryError
+from crawler.logs import redact
 from storage.db import transaction
 from storage.models import AlertOutbox, Publication, utcnow
 
@@ -42,6 +48,19 @@ class DispatchReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    errors: int = 0  # unexpected exceptions survived (their rows are among ``retrying``)
+
+    def add(self, other: DispatchReport) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.errors += other.errors
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line for an exception nobody planned for: its type and message, no traceback."""
+    text = " ".join(str(exc).split()) or "(no message)"
+    return redact(f"unexpected {type(exc).__name__}: {text}")[:500]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -93,6 +112,11 @@ def dispatch_pending(
             else:
                 report.retrying += 1
             continue  # the row is recorded as failed or retrying; the others still go
+        except Exception as exc:  # survived on purpose: see the module doc
+            _settle_failure(engine, row.id, DeliveryError(unexpected(exc)))
+            report.retrying += 1
+            report.errors += 1
+            continue
         _settle_sent(engine, row.id, reference)
         report.sent += 1
     return report

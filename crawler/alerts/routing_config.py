@@ -15,13 +15,22 @@ import functools
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator, model_validator
 
-from crawler.app_config import AppConfig
-from crawler.config_loader import DEFAULT_CONFIG_DIR, Lines, load_yaml_model, nearest_line
+from crawler.config_loader import (
+    DEFAULT_CONFIG_DIR,
+    Lines,
+    is_bundled_default,
+    load_yaml_model,
+    nearest_line,
+)
 from crawler.errors import ConfigError
 from crawler.sources import Strict
+
+if TYPE_CHECKING:  # app_config reads this module to check the routing file it names
+    from crawler.app_config import AppConfig
 
 
 def _as_list(value: object) -> object:
@@ -113,12 +122,31 @@ def default_routing_path(config: AppConfig) -> Path:
     return local if local.is_file() else DEFAULT_CONFIG_DIR / "routing.yaml"
 
 
+_held: dict[Path, RoutingConfig] = {}
+
+
 def load_routing(path: Path) -> RoutingConfig:
-    """The routing rules in ``path`` (re-read only when the file changes); none if absent."""
+    """The rules the daemon accepted for ``path`` (see :func:`hold_routing`), else the file
+    as it is now (:func:`read_routing`)."""
+    held = _held.get(path.resolve())
+    return held if held is not None else read_routing(path)
+
+
+def hold_routing(path: Path, routing: RoutingConfig) -> None:
+    """Use ``routing`` for ``path`` in this process until the next accepted reload."""
+    _held.clear()
+    _held[path.resolve()] = routing
+
+
+def read_routing(path: Path) -> RoutingConfig:
+    """The routing rules in ``path`` (re-read only when the file changes). A missing file is
+    an error, except the bundled one (then there are no rules)."""
     try:
         stamp = path.stat().st_mtime_ns
     except FileNotFoundError:
-        return RoutingConfig()
+        if is_bundled_default(path):
+            return RoutingConfig()
+        stamp = 0  # load_yaml_model says "no such file", naming the variable if one did
     return _load_routing(path, stamp)
 
 

@@ -1,16 +1,21 @@
 """The Slack sink: post alerts with the real ``slack_sdk.WebClient``, and find what it posted.
 
-The SDK's retry handlers absorb short trouble inside one call: 429 (they sleep for the
-``Retry-After`` Slack sends), 500/503, and dropped connections, with backoff. What is left
-becomes a :class:`SlackError`: permanent when retrying cannot help (a wrong token, a channel
-the bot cannot post to, a message Slack rejects), transient otherwise, and the outbox
-dispatcher (slack_outbox.py) decides what happens to the rows.
+Two clients. Reads (``conversations.history``, ``conversations.list``, ``auth.test``) change
+nothing, so the SDK's retry handlers may repeat them: 429 (after the ``Retry-After`` Slack
+sends), 500/503 and dropped connections, with backoff. ``chat.postMessage`` is different:
+Slack can store a message and still answer 500, 503 or drop the connection, and a blind
+repeat would post it twice. So the posting client has no retry handlers, and
+:meth:`SlackSink.post` retries itself, each time only after reading the channel's history
+for the message's metadata (:meth:`SlackSink.find_posted`): a message found there is the
+answer, not a reason to post again. What is left becomes a :class:`SlackError`: permanent
+when retrying cannot help (a wrong token, a channel the bot cannot post to, a message Slack
+rejects), transient otherwise, and the outbox dispatcher (slack_outbox.py) decides what
+happens to the rows.
 
 Every message carries Slack message metadata naming its outbox rows, so that after a crash
-between posting and recording :meth:`SlackSink.find_posted` can read the channel's recent
-history (``conversations.history`` with ``include_all_metadata``) and the dispatcher can
-record the message it already sent instead of posting it twice. That needs the
-``channels:history`` (and ``groups:history`` for private channels) scope besides
+between posting and recording, or an error answer to a post that Slack kept, the history
+(``conversations.history`` with ``include_all_metadata``) shows whether it is there. That
+needs the ``channels:history`` (and ``groups:history`` for private channels) scope besides
 ``chat:write``; ``channels:read`` lets channel names be resolved to ids.
 """
 
@@ -20,9 +25,10 @@ import functools
 import http.client
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.error import URLError
 
@@ -97,9 +103,10 @@ class SlackError(DeliveryError):
     Slack dispatcher needs the code.)
     """
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, retry_after: float | None = None) -> None:
         self.code = code
         self.scope: Scope = error_scope(code)
+        self.retry_after = retry_after  # seconds Slack asked us to wait (429 Retry-After)
         super().__init__(redact(reason), permanent=self.scope != "transient")
 
 
@@ -114,15 +121,18 @@ class Posted:
         return f"{self.channel_id}:{self.ts}"
 
 
-def build_client(settings: SlackSettings, token: str) -> WebClient:
-    """A WebClient whose retry handlers honour Retry-After and back off on 5xx / network."""
-    interval = BackoffRetryIntervalCalculator(backoff_factor=settings.http_backoff)
-    retries = settings.http_retries
-    handlers = [
-        RateLimitErrorRetryHandler(max_retry_count=retries),
-        ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
-        ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
-    ]
+def build_client(settings: SlackSettings, token: str, *, retrying: bool = True) -> WebClient:
+    """A WebClient; with ``retrying`` its handlers honour Retry-After and back off on 5xx /
+    network. Only for calls that are safe to repeat: never for ``chat.postMessage``."""
+    handlers: list[Any] = []
+    if retrying:
+        interval = BackoffRetryIntervalCalculator(backoff_factor=settings.http_backoff)
+        retries = settings.http_retries
+        handlers = [
+            RateLimitErrorRetryHandler(max_retry_count=retries),
+            ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
+            ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
+        ]
     base_url = (settings.base_url or WebClient.BASE_URL).rstrip("/") + "/"
     return WebClient(
         token=token, base_url=base_url, timeout=settings.http_timeout, retry_handlers=handlers
@@ -152,9 +162,16 @@ class SlackSink:
 
     prefix = SLACK_PREFIX
 
-    def __init__(self, settings: SlackSettings, token: str, client: WebClient | None = None):
+    def __init__(
+        self,
+        settings: SlackSettings,
+        token: str,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = settings
-        self.client = client or build_client(settings, token)
+        self.client = build_client(settings, token)  # reads: safe to repeat
+        self.post_client = build_client(settings, token, retrying=False)
+        self.sleep = sleep
         self.channel_ids: dict[str, str] = {}
 
     # --- the Sink protocol: one row at a time -------------------------------------------
@@ -171,8 +188,47 @@ class SlackSink:
         return dict(self._call(self.client.auth_test, "auth.test").data or {})  # type: ignore[arg-type]
 
     def post(self, channel: str, payload: SlackPayload, metadata: dict[str, Any]) -> Posted:
+        """Post once; on a transient error, wait, look for the message in the history, and
+        post again only if it is not there (up to ``slack.http_retries`` times).
+
+        A message whose metadata names no outbox row cannot be looked up, so it is never
+        repeated: its error is raised at once.
+        """
+        ids = _outbox_ids(metadata)
+        since = datetime.now(UTC)
+        for attempt in range(self.settings.http_retries + 1):
+            try:
+                return self._post_once(channel, payload, metadata)
+            except SlackError as exc:
+                if exc.permanent or not ids or attempt >= self.settings.http_retries:
+                    raise
+                logger.info(
+                    "Slack answered %s to a post in %s; checking the history before retrying",
+                    exc.code,
+                    channel,
+                    extra={"outbox_id": ids[0]},
+                )
+                self.sleep(self._wait_before_retry(exc, attempt))
+                found = self.find_posted(channel, since)  # raises if Slack cannot tell us
+                if ids[0] in found:
+                    ref = found[ids[0]]
+                    logger.warning(
+                        "Slack kept the message despite answering %s; recorded, not re-sent",
+                        exc.code,
+                        extra={"outbox_id": ids[0]},
+                    )
+                    channel_id, _, ts = ref.partition(":")
+                    return Posted(channel_id, ts)
+        raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
+
+    def _wait_before_retry(self, exc: SlackError, attempt: int) -> float:
+        if exc.retry_after is not None:
+            return exc.retry_after
+        return float(self.settings.http_backoff * 2**attempt)
+
+    def _post_once(self, channel: str, payload: SlackPayload, metadata: dict[str, Any]) -> Posted:
         response = self._call(
-            lambda: self.client.chat_postMessage(
+            lambda: self.post_client.chat_postMessage(
                 channel=channel,
                 text=payload.text,
                 blocks=payload.blocks,
@@ -247,9 +303,25 @@ class SlackSink:
         except SlackApiError as exc:
             code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
             explanation = {**_AUTH, **_CHANNEL, **_MESSAGE}.get(code, "Slack could not take it now")
-            raise SlackError(code, f"{code}: {what}: {explanation}") from exc
+            status = exc.response.status_code
+            retry_after = _retry_after(exc.response.headers) if status == 429 else None
+            raise SlackError(code, f"{code}: {what}: {explanation}", retry_after) from exc
         except (SlackClientError, URLError, OSError, http.client.HTTPException) as exc:
             raise SlackError("unreachable", f"unreachable: {what}: {exc}") from exc
+
+
+def _retry_after(headers: object) -> float | None:
+    """Seconds from a 429's ``Retry-After`` header (the SDK keeps header values as given)."""
+    if not isinstance(headers, dict):
+        return None
+    for name, value in headers.items():
+        if str(name).lower() == "retry-after":
+            raw = value[0] if isinstance(value, list | tuple) and value else value
+            try:
+                return max(float(str(raw)), 0.0)
+            except ValueError:
+                return None
+    return None
 
 
 def _outbox_ids(metadata: object) -> list[int]:

@@ -17,6 +17,9 @@ more, so its rows take this path (``dispatch_all`` picks it):
 - **Failures.** Transient: the rows stay pending with the error and a backoff, ops are told
   once per outage. Permanent: the rows are marked failed with the reason, ops are told,
   and other channels go on (a bad token stops the pass: no channel could work).
+- **Surprises.** Any other exception (a bug, a malformed row) is logged in one line and
+  counted (``DispatchReport.errors``); the unit's rows stay pending with the error and a
+  backoff, that channel waits (order is kept), and the other channels go on.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from sqlalchemy import Engine, select, update
 
 from crawler.alerts.blocks import SlackPayload, burst_payload
 from crawler.alerts.burst import Unit, newest_first, plan_units
-from crawler.alerts.outbox import DispatchReport
+from crawler.alerts.outbox import DispatchReport, unexpected
 from crawler.alerts.slack import (
     EVENT_BURST,
     SLACK_PREFIX,
@@ -98,6 +101,9 @@ class SlackDispatcher:
                 if self._failed(destination, unsure, exc, len(rows)) == "stop":
                     return self.report
                 continue
+            except Exception as exc:  # survived on purpose: see the module doc
+                self._unexpected(destination, channel_rows[:1], exc)
+                continue
             units = plan_units(remaining, self.publications, self.settings.burst_threshold)
             if units:
                 queues[destination] = deque(units)
@@ -156,6 +162,30 @@ class SlackDispatcher:
         return [row for row in rows if row not in done]
 
     def _send(self, destination: str, unit: Unit, pending: int) -> Next:
+        try:
+            return self._send_unit(destination, unit, pending)
+        except Exception as exc:  # survived on purpose: see the module doc
+            self._unexpected(destination, unit.rows, exc)
+            return "drop_channel"  # this channel waits, in order; the others go on
+
+    def _unexpected(self, destination: str, rows: list[AlertOutbox], exc: Exception) -> None:
+        """Keep the rows pending with the error and a backoff; one log line; counted."""
+        reason = unexpected(exc)
+        attempts = max((row.attempts for row in rows), default=1)
+        wait = self.settings.retry_backoff * 2 ** max(attempts - 1, 0)
+        wait = min(wait, self.settings.max_retry_backoff)
+        _settle(self.engine, rows, last_error=reason, next_attempt_at=utcnow() + wait)
+        self.report.retrying += len(rows)
+        self.report.errors += 1
+        logger.error(
+            "Alerts to %s not delivered, retrying in %s: %s",
+            destination,
+            wait,
+            reason,
+            extra={"outbox_id": rows[0].id if rows else None, "destination": destination},
+        )
+
+    def _send_unit(self, destination: str, unit: Unit, pending: int) -> Next:
         if not self._claim(unit.rows):
             return "drop_channel"  # another dispatcher holds this channel's head row
         channel = destination.removeprefix(SLACK_PREFIX)

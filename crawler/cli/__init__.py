@@ -41,7 +41,9 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        print(f"govwatch: configuration error:\n{exc}", file=sys.stderr)
+        problems = str(exc)  # one problem: one line; several: one line each
+        separator = "\n" if "\n" in problems else " "
+        print(f"govwatch: configuration error:{separator}{problems}", file=sys.stderr)
         sys.exit(2)
     except StorageError as exc:
         print(f"govwatch: database error: {exc}", file=sys.stderr)

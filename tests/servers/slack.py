@@ -7,11 +7,13 @@ It answers the methods govwatch uses (``auth.test``, ``chat.postMessage``,
 metadata; ``conversations.history`` returns metadata only with ``include_all_metadata``,
 newest first, like Slack. Every request is recorded so tests can assert what was sent.
 
-Scripting: ``fail_next("chat.postMessage", "ratelimited")`` queues one failure for a method
-(``ratelimited`` → 429, ``server_error`` → 500, ``accepted_server_error`` → the message is
-kept but the answer is 500, ``drop`` → connection closed without an answer, anything else
-→ that API error code); ``down = True`` makes every call answer 503
-(an outage) until it is set back; ``kill_pid_on_post`` makes the server store the
+Scripting: ``fail_next("chat.postMessage", "ratelimited")`` queues one failure for a method.
+Before the request is handled: ``ratelimited`` → 429 with ``Retry-After: 1``,
+``server_error`` → 500, ``unavailable`` → 503, ``drop`` → connection closed without an
+answer. After the message is stored (Slack has it, the client is told otherwise — the
+faults that make a blind retry post twice): ``stored_then_500``, ``stored_then_503``,
+``stored_then_drop``. Anything else → that API error code with HTTP 200. ``down = True``
+makes every call answer 503 (an outage) until it is set back; ``kill_pid_on_post`` makes the server store the
 ``posts_before_kill``-th posted message and then SIGKILL that process before answering
 (a crash between posting and recording).
 """
@@ -32,6 +34,9 @@ from urllib.parse import parse_qsl, urlsplit
 from tests.servers.local import LocalServer
 
 TOKEN = "xoxb-test-0000-govwatch-secret"  # noqa: S105 - a fake token for the fake server
+# Failures that happen after the message is stored, and the HTTP status they answer with
+# (0: the connection is closed without an answer).
+STORED_THEN = {"stored_then_500": 500, "stored_then_503": 503, "stored_then_drop": 0}
 
 
 @dataclass
@@ -152,8 +157,10 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self._json(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
             elif failure == "server_error":
                 self._json(500, {"ok": False, "error": "internal_error"})
-            elif failure == "accepted_server_error":  # Slack kept the message, then failed
-                self._post(args, failed_after=True)
+            elif failure == "unavailable":
+                self._json(503, {"ok": False, "error": "service_unavailable"})
+            elif failure in STORED_THEN:  # Slack keeps the message, then fails the answer
+                self._post(args, failed_after=failure)
             elif failure is not None:
                 self._json(200, {"ok": False, "error": failure})
             elif self.headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -176,7 +183,7 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
             else:
                 self._json(200, {"ok": False, "error": "unknown_method"})
 
-        def _post(self, args: dict[str, Any], *, failed_after: bool = False) -> None:
+        def _post(self, args: dict[str, Any], *, failed_after: str | None = None) -> None:
             channel_id = slack.channel_id(str(args.get("channel", "")))
             if channel_id is None:
                 self._json(200, {"ok": False, "error": "channel_not_found"})
@@ -195,8 +202,13 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
             )
             with slack.lock:
                 slack.state.messages[channel_id].append(message)
-            if failed_after:
-                self._json(500, {"ok": False, "error": "internal_error"})
+            if failed_after == "stored_then_drop":
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if failed_after is not None:
+                status = STORED_THEN[failed_after]
+                self._json(status, {"ok": False, "error": "internal_error"})
                 return
             with slack.lock:
                 slack.posts_before_kill -= 1
