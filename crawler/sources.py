@@ -153,6 +153,7 @@ class SourceConfig(Strict):
     allowed_domains: list[str] = Field(default_factory=list)
     expect: Expect = Expect()
     list_selectors: ListSelectors | None = Field(default=None, alias="list")
+    more_list_selectors: list[ListSelectors] = Field(default_factory=list, alias="list_more")
     api: ApiFields | None = None
     spider: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
@@ -162,6 +163,24 @@ class SourceConfig(Strict):
     allow_private_network: bool = False
     keep_url_prefixes: list[str] = Field(default_factory=list)
     notes: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _several_templates(cls, data: object) -> object:
+        """``list:`` may be one selector set or several (tried in order): a site whose
+        sections use different markup, or an older template still served on some pages."""
+        if isinstance(data, dict) and isinstance(data.get("list"), list):
+            templates = list(data["list"])
+            if not templates:
+                raise ValueError("'list' needs at least one selector set")
+            data = {**data, "list": templates[0], "list_more": templates[1:]}
+        return data
+
+    @property
+    def list_templates(self) -> list[ListSelectors]:
+        """Every selector set of a list page, in the order they are tried."""
+        first = [self.list_selectors] if self.list_selectors is not None else []
+        return first + list(self.more_list_selectors)
 
     @field_validator("timezone")
     @classmethod
