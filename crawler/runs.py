@@ -106,6 +106,14 @@ class RunState:
         """The layout fallback read a page the configured selectors could not."""
         self.degraded = reason
 
+    def snapshot(self) -> tuple[int, int, int]:
+        """Counts to return to when a page is read again another way (layout fallback)."""
+        return len(self.invalid), self.items_parsed, self.duplicates
+
+    def restore(self, mark: tuple[int, int, int]) -> None:
+        del self.invalid[mark[0] :]
+        self.items_parsed, self.duplicates = mark[1], mark[2]
+
     def reject(self, url: str | None, reason: str) -> None:
         """A row the spider found but could not turn into an item (e.g. an unreadable date)."""
         self.items_parsed += 1

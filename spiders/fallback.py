@@ -283,12 +283,22 @@ def _row_date(row: Any, primary: Any, read_date: DateReader) -> tuple[date | dat
 
 
 def _refined(shown: date | datetime, element: Any, read_date: DateReader) -> date | datetime:
-    machine_text = element.get("datetime")
-    if isinstance(shown, datetime) or not machine_text:
+    """A machine ``datetime`` attribute on the date's element (or its holder up to two
+    levels, as in ``<time datetime=…><span>day</span></time>``) on the same day adds the
+    time; on another day the shown day stands."""
+    if isinstance(shown, datetime):
         return shown
-    machine = read_date(machine_text)
-    if isinstance(machine, datetime) and machine.date() == shown:
-        return machine
+    node = element
+    for _ in range(3):
+        if node is None:
+            break
+        machine_text = node.get("datetime")
+        if machine_text:
+            machine = read_date(machine_text)
+            if isinstance(machine, datetime) and machine.date() == shown:
+                return machine
+            return shown
+        node = node.getparent()
     return shown
 
 

@@ -98,22 +98,36 @@ class ListPageSpider(SourceSpider):
 
     def read_page(self, response: Response) -> list[Publication | Request]:
         template, rows = self.match_template(response)
-        expected = self.history().usual_rows if self.run.engine is not None else None
-        too_few = expected is not None and len(rows) < expected * FALLBACK_BELOW_SHARE
-        if not rows or too_few:
-            recovered = self.read_with_fallback(response, matched=len(rows))
+        if not rows:
+            recovered = self.read_with_fallback(response, matched=0)
             if recovered is not None:
                 return recovered
-        if not rows:
             tried = " or ".join(repr(each.item) for each in self.source.list_templates)
             raise LayoutChanged(self.source.id, response.url, f"no rows matched {tried}")
+        before = self.run.snapshot()
         self._active = template
         try:
             found: list[Publication | Request] = list(self.read_rows(rows, response))
             found.extend(self.next_pages(response))
         finally:
             self._active = None
+        items = sum(isinstance(entry, Publication) for entry in found)
+        if self.drifted(len(rows), items):
+            recovered = self.read_with_fallback(response, matched=items)
+            if recovered is not None:
+                self.run.restore(before)  # the selectors' unreadable rows were not rows
+                return recovered
         return found
+
+    def drifted(self, rows: int, items: int) -> bool:
+        """Whether the selectors read far less than they should: most matched rows are
+        unreadable, or far fewer rows than the source's last good run."""
+        if items * 2 < rows:
+            return True
+        if self.run.engine is None:
+            return False
+        usual = self.history().usual_rows
+        return usual is not None and rows < usual * FALLBACK_BELOW_SHARE
 
     def match_template(self, response: Response) -> tuple[ListSelectors | None, list[Selector]]:
         """The first selector set that finds rows on this page, and its rows."""
@@ -212,6 +226,13 @@ class ListPageSpider(SourceSpider):
         except DateParseError:
             return None
 
+    def read_local_date(self, text: str, url: str) -> date | datetime | None:
+        """A date the fallback found, with a time shown in the source's time zone."""
+        value = self.read_shown_date(text, url)
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(ZoneInfo(self.source.timezone))
+        return value
+
     def next_pages(self, response: Response) -> Iterator[Request]:
         """Follow the configured next-page link until the run's page budget is spent."""
         page = int(response.meta.get("page", 1))
@@ -253,7 +274,7 @@ class ListPageSpider(SourceSpider):
             base_url=response.url,
             history=history,
             read_url=lambda anchor: self.fallback_url(anchor, response),
-            read_date=lambda text: self.read_shown_date(text, response.url),
+            read_date=lambda text: self.read_local_date(text, response.url),
         )
         self.run.layout_suggestion = found.suggestion if found else None
         if found is None or not found.verified or len(found.rows) <= matched:

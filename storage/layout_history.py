@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from storage.db import transaction
 from storage.models import CrawlRun, Publication
+from storage.queries import enqueue_ops_alert
 
 KNOWN_ITEMS_READ = 500  # the newest items of a source; a list page shows far fewer
 GOOD_OUTCOMES = ("ok", "partial")
@@ -67,12 +69,26 @@ def load_layout_history(engine: Engine, source_id: str) -> LayoutHistory:
     )
 
 
-def previous_outcome(engine: Engine, source_id: str, before_run: int | None) -> str | None:
-    """The outcome of the source's last finished run before ``before_run``."""
-    query = select(CrawlRun.outcome).where(
-        CrawlRun.source_id == source_id, CrawlRun.finished_at.is_not(None)
+def notify_layout_drift(session: Session, run: CrawlRun, destination: str) -> bool:
+    """One ops notice when a source's runs turn ``degraded`` (its text names the source and
+    the suggested selectors); the degraded runs that follow add none. True when queued."""
+    previous = session.scalar(
+        select(CrawlRun.outcome)
+        .where(
+            CrawlRun.source_id == run.source_id,
+            CrawlRun.id < run.id,
+            CrawlRun.finished_at.is_not(None),
+        )
+        .order_by(CrawlRun.id.desc())
+        .limit(1)
     )
-    if before_run is not None:
-        query = query.where(CrawlRun.id < before_run)
-    with transaction(engine) as session:
-        return session.scalar(query.order_by(CrawlRun.id.desc()).limit(1))
+    if run.outcome != "degraded" or previous == "degraded":
+        return False
+    enqueue_ops_alert(
+        session,
+        text=f"{run.source_id} is degraded: {run.error}",
+        source_id=run.source_id,
+        state="degraded",
+        destination=destination,
+    )
+    return True
