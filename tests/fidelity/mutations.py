@@ -20,7 +20,7 @@ DATE_LIKE = re.compile(r"\d{4}[-./年]\s*\d{1,2}|\d{1,2},\s*\d{4}|令和|平成"
 
 
 def _renamed(token: str) -> str:
-    return "r" + hashlib.sha1(token.encode()).hexdigest()[:6]
+    return "r" + hashlib.sha256(token.encode()).hexdigest()[:6]
 
 
 def rename_classes(scope: HtmlElement) -> None:

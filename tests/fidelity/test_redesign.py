@@ -27,7 +27,7 @@ NEW_NSF_ROW = """<div class="views-row"><article class="node node--type-news">
   <span class="latest-news-teaser__type">Statement</span>
   <span class="latest-news-teaser__date"><time datetime="2026-11-24T03:00:00Z" class="datetime">November 23, 2026</time></span>
   </div><div class="latest-news-teaser__headline"><h3><a href="/news/nsf-statement-quantum-testbed">NSF statement on the national quantum testbed</a></h3></div>
-  </div></article></div>"""  # noqa: E501 - one saved row
+  </div></article></div>"""
 
 
 def publication_alerts(engine: Engine) -> int:
