@@ -74,6 +74,7 @@ class RunSummary:
     is_baseline: bool
     duration: float
     items: list[Publication] = field(default_factory=list)
+    duplicates: int = 0  # entries repeated within one response, emitted once
 
     @property
     def failed(self) -> bool:
@@ -233,6 +234,7 @@ def _summarize(state: RunState, record: RunRecord, duration: float) -> RunSummar
         is_baseline=state.is_baseline,
         duration=duration,
         items=state.items,
+        duplicates=state.duplicates,
     )
     _log_run(summary)
     return summary
