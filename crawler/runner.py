@@ -75,6 +75,7 @@ class RunSummary:
     duration: float
     items: list[Publication] = field(default_factory=list)
     duplicates: int = 0  # entries repeated within one response, emitted once
+    unknown_types: dict[str, int] = field(default_factory=dict)  # type labels not mapped
 
     @property
     def failed(self) -> bool:
@@ -235,6 +236,7 @@ def _summarize(state: RunState, record: RunRecord, duration: float) -> RunSummar
         duration=duration,
         items=state.items,
         duplicates=state.duplicates,
+        unknown_types=dict(state.unknown_types),
     )
     _log_run(summary)
     return summary

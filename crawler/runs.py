@@ -83,6 +83,7 @@ class RunState:
     errors: list[SourceError] = field(default_factory=list)
     items: list[Publication] = field(default_factory=list)
     duplicates: int = 0
+    unknown_types: Counter[str] = field(default_factory=Counter)
     degraded: str | None = None
     layout_suggestion: dict[str, str] | None = None
 
@@ -101,6 +102,10 @@ class RunState:
     def note_duplicate(self) -> None:
         """An entry repeated within one response: emitted once, counted here."""
         self.duplicates += 1
+
+    def note_unknown_type(self, label: str) -> None:
+        """A type label the spider has no mapping for (shown by ``check``)."""
+        self.unknown_types[label] += 1
 
     def note_degraded(self, reason: str) -> None:
         """The layout fallback read a page the configured selectors could not."""
