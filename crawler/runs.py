@@ -85,7 +85,8 @@ class RunState:
     duplicates: int = 0
     unknown_types: Counter[str] = field(default_factory=Counter)
     degraded: str | None = None
-    layout_suggestion: dict[str, str] | None = None
+    layout_suggestion: str | None = None
+    suggest_layout: bool = False  # `check --suggest`: run the layout fallback regardless
 
     @property
     def max_pages(self) -> int:

@@ -112,6 +112,10 @@ class ListPageSpider(SourceSpider):
         finally:
             self._active = None
         items = sum(isinstance(entry, Publication) for entry in found)
+        if self.run.suggest_layout and self.run.layout_suggestion is None:
+            extraction = self.extract_generically(response)
+            if extraction is not None:
+                self.note_suggestion(response, extraction, extraction.why_not)
         if self.drifted(len(rows), items):
             recovered = self.read_with_fallback(response, matched=items)
             if recovered is not None:
@@ -261,27 +265,44 @@ class ListPageSpider(SourceSpider):
             return None
         return response.urljoin(href)
 
+    def extract_generically(self, response: Response) -> fallback.Extraction | None:
+        """The generic extractor's reading of the page, guided by the source's history."""
+        if not isinstance(response, TextResponse):
+            return None
+        return fallback.extract(
+            response.selector,
+            base_url=response.url,
+            history=self.history(),
+            read_url=lambda anchor: self.fallback_url(anchor, response),
+            read_date=lambda text: self.read_local_date(text, response.url),
+        )
+
+    def note_suggestion(
+        self, response: Response, found: fallback.Extraction, reason: str | None
+    ) -> None:
+        """Keep the selector set the extractor suggests (``check --suggest`` prints it)."""
+        verdict = f"not verified: {reason}" if reason else "verified"
+        self.run.layout_suggestion = (
+            f"# {self.source.id}: suggested by the layout fallback at {response.url} "
+            f"({len(found.rows)} rows, {found.known_found} known items re-found; "
+            f"{verdict})\n{found.suggestion_yaml()}"
+        )
+
     def read_with_fallback(
         self, response: Response, *, matched: int
     ) -> list[Publication | Request] | None:
         """The page read by the generic extractor, or None when it cannot vouch for what it
         finds (it must re-find the source's known items first)."""
-        if not isinstance(response, TextResponse):
-            return None
-        history = self.history()
-        found = fallback.extract(
-            response.selector,
-            base_url=response.url,
-            history=history,
-            read_url=lambda anchor: self.fallback_url(anchor, response),
-            read_date=lambda text: self.read_local_date(text, response.url),
-        )
-        self.run.layout_suggestion = found.suggestion if found else None
-        if found is None or not found.verified or len(found.rows) <= matched:
-            reason = found.why_not if found is not None else "no repeated list of dated links"
+        found = self.extract_generically(response)
+        reason = None if found is None else found.why_not
+        if found is not None and found.verified and len(found.rows) <= matched:
+            reason = f"it found {len(found.rows)} rows, the selectors {matched}"
+        if found is not None:
+            self.note_suggestion(response, found, reason)
+        if found is None or reason is not None:
             logger.warning(
                 "The layout fallback did not take over: %s",
-                reason,
+                reason or "no repeated list of dated links",
                 extra={"source_id": self.source.id, "url": response.url},
             )
             return None
