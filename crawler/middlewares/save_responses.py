@@ -24,12 +24,12 @@ from scrapy.http import Response
 
 from crawler.runs import RunAware
 
-SAVE_SETTING = "GOVWATCH_SAVE_DIR"
+SAVE_SETTING = "SAVE_RESPONSES_TO"
 UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class SaveResponsesMiddleware(RunAware):
-    """Writes responses under the folder named by the ``GOVWATCH_SAVE_DIR`` setting."""
+    """Writes responses under the folder named by the ``SAVE_RESPONSES_TO`` Scrapy setting."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)

@@ -107,3 +107,45 @@ def test_new_item_on_a_redesigned_page_is_alerted_once(
     with transaction(sqlite_engine) as session:
         outcomes = session.scalars(select(CrawlRun.outcome).order_by(CrawlRun.id)).all()
     assert outcomes == ["ok", "degraded", "degraded"]
+
+
+BEIJING = "cn_beijing_policy"
+
+
+def test_rows_that_mostly_lost_their_dates_are_read_by_the_fallback(
+    pages: PageServer, sqlite_engine: Engine
+) -> None:
+    served = serve_source(pages, BEIJING)
+    assert crawl(served.source, sqlite_engine)[0].outcome == "ok"
+    page = fixture_bytes(BEIJING, "index.html").decode()
+    moved = page.replace("<span>2026-", "<em>2026-").replace("</span></li>", "</em></li>")
+    served.replace("index.html", moved.encode())
+    summary = crawl(served.source, sqlite_engine, dry_run=True)[0]
+    assert summary.outcome == "degraded"
+    # The selectors' unreadable rows are not counted once the fallback has read them.
+    assert (summary.items_parsed, summary.items_invalid) == (20, 0)
+
+
+def test_far_fewer_rows_than_the_last_good_run_calls_the_fallback(
+    pages: PageServer, sqlite_engine: Engine
+) -> None:
+    served = serve_source(pages, BEIJING)
+    assert crawl(served.source, sqlite_engine)[0].outcome == "ok"  # baseline
+    served.page("index.html").route.validators = False
+    assert crawl(served.source, sqlite_engine)[0].outcome == "ok"  # a regular good run
+    page = fixture_bytes(BEIJING, "index.html").decode()
+    # Only the first two rows stay in the old list; the rest move to a new one.
+    head, _, rest = page.partition('<ul class="default_news">')
+    rows, _, tail = rest.partition("</ul>")
+    lines = [line for line in rows.splitlines() if "<li>" in line]
+    redesigned = (
+        f'{head}<ul class="default_news">{"".join(lines[:2])}</ul>'
+        f'<ul class="list-2027">{"".join(lines[2:])}</ul>{tail}'
+    )
+    served.replace("index.html", redesigned.encode())
+    summary = crawl(served.source, sqlite_engine, dry_run=True)[0]
+    assert summary.outcome == "degraded"
+    # Both lists are read (the rows of the parent's two lists form one block): all 20
+    # publications; the "更多" row links javascript: and is navigation.
+    assert summary.items_parsed == 20
+    assert len(lines) == 21
