@@ -112,7 +112,11 @@ def extract(
     blocks = list(_candidate_blocks(root, history, read_url))
     if not blocks:
         return None
-    blocks.sort(key=lambda b: (b.known, b.in_folders, sum(u is not None for u in b.links)))
+    # Most known items first, then most links in the source's folders, then most linked
+    # rows; on a tie the shallower block (the whole element is the row).
+    blocks.sort(
+        key=lambda b: (b.known, b.in_folders, sum(u is not None for u in b.links), -len(b.path))
+    )
     for block in reversed(blocks[-5:]):
         rows = [_read_row(row, url, read_url, read_date, history) for row, url in
                 zip(block.rows, block.links, strict=True)]  # fmt: skip
@@ -154,7 +158,7 @@ def _candidate_blocks(root: Any, history: LayoutHistory, read_url: UrlReader) ->
                 if isinstance(grandchild.tag, str) and not _marked_off_limits(child):
                     groups.setdefault((child.tag, grandchild.tag), []).append(grandchild)
         for path, rows in groups.items():
-            if len(rows) < 2 or (len(path) == 2 and len(groups.get(path[:1], [])) < 1):
+            if len(rows) < 2:
                 continue
             links = [_row_link(row, read_url) for row in rows]
             linked = [url for url in links if url is not None]
