@@ -61,8 +61,7 @@ def test_only_the_list_is_read_never_menus_pagers_sidebars_or_footers() -> None:
     assert found is not None
     assert found.verified
     assert [(row.url, row.published) for row in found.rows] == [
-        (f"https://www.example.gov/news/2026/item-{n}.html", date(2026, 3, n))
-        for n in (4, 3, 2, 1)
+        (f"https://www.example.gov/news/2026/item-{n}.html", date(2026, 3, n)) for n in (4, 3, 2, 1)
     ]
     assert found.known_found == 3
     assert found.suggestion["item"] == "main > div.x1 > div"
