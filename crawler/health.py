@@ -34,11 +34,12 @@ from crawler.alerts.router import ops_destination
 from crawler.app_config import AppConfig, HealthSettings
 from crawler.runs import FAILED_OUTCOMES
 from storage import queries
+from storage.layout_history import notify_layout_drift
 from storage.models import CrawlRun, Source
 
 logger = logging.getLogger(__name__)
 
-HEALTHY_OUTCOMES = frozenset({"ok", "partial", "not_modified"})
+HEALTHY_OUTCOMES = frozenset({"ok", "partial", "not_modified", "degraded"})
 TROUBLE_STATES = frozenset({"failing", "broken"})
 
 
@@ -189,6 +190,8 @@ def record_health(session: Session, run: CrawlRun, config: AppConfig) -> Transit
     ):
         return None
     session.flush()  # the UPDATE takes the row lock on PostgreSQL; re-read under it
+    if run.outcome == "degraded":  # read by the layout fallback: one notice with selectors
+        notify_layout_drift(session, run, ops_destination(config))
     source = session.get_one(Source, run.source_id)
     session.refresh(source, with_for_update=True)
     quiet_since = source.last_new_item_at or source.created_at

@@ -57,6 +57,7 @@ class CrawlOptions:
     alerts: bool = True
     settings: dict[str, Any] = field(default_factory=dict)
     app_config: AppConfig | None = None  # health thresholds, ops destination; else loaded
+    suggest_layout: bool = False  # `check --suggest`: list pages also run the layout fallback
 
 
 @dataclass
@@ -74,6 +75,9 @@ class RunSummary:
     is_baseline: bool
     duration: float
     items: list[Publication] = field(default_factory=list)
+    duplicates: int = 0  # entries repeated within one response, emitted once
+    unknown_types: dict[str, int] = field(default_factory=dict)  # type labels not mapped
+    layout_suggestion: str | None = None  # selectors the layout fallback suggests (YAML)
 
     @property
     def failed(self) -> bool:
@@ -125,6 +129,7 @@ async def crawl_sources(
             dry_run=options.dry_run or engine is None,
             backfill=options.backfill,
             alerts_enabled=options.alerts,
+            suggest_layout=options.suggest_layout,
         )
         for source in sources
     ]
@@ -233,6 +238,9 @@ def _summarize(state: RunState, record: RunRecord, duration: float) -> RunSummar
         is_baseline=state.is_baseline,
         duration=duration,
         items=state.items,
+        duplicates=state.duplicates,
+        unknown_types=dict(state.unknown_types),
+        layout_suggestion=state.layout_suggestion,
     )
     _log_run(summary)
     return summary

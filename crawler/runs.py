@@ -5,7 +5,10 @@ collects what the spider, the middlewares and the pipelines observe (HTTP status
 invalid items, errors); :meth:`RunState.record` turns that into an outcome:
 
 - ``ok``            items were parsed (and stored)
-- ``partial``       items were parsed, but some were invalid (each one named in ``error``)
+- ``partial``       items were parsed, but some were invalid (each one named in ``error``);
+                    a run fails (``parse_error``) only when most items were invalid
+- ``degraded``      the list page's selectors no longer matched and the generic extractor
+                    read it (``error`` names a selector set to paste; spiders/fallback.py)
 - ``not_modified``  every URL answered 304
 - ``empty``         a 200 response gave no items, or fewer than ``expect.min_items``
 - ``http_error``    the source answered 4xx/5xx
@@ -79,6 +82,11 @@ class RunState:
     invalid: list[str] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     items: list[Publication] = field(default_factory=list)
+    duplicates: int = 0
+    unknown_types: Counter[str] = field(default_factory=Counter)
+    degraded: str | None = None
+    layout_suggestion: str | None = None
+    suggest_layout: bool = False  # `check --suggest`: run the layout fallback regardless
 
     @property
     def max_pages(self) -> int:
@@ -91,6 +99,26 @@ class RunState:
     def note_invalid(self, url: str | None, reason: str) -> None:
         """An item reached the pipelines but cannot be stored (already counted as parsed)."""
         self.invalid.append(f"{url or '(no url)'}: {reason}")
+
+    def note_duplicate(self) -> None:
+        """An entry repeated within one response: emitted once, counted here."""
+        self.duplicates += 1
+
+    def note_unknown_type(self, label: str) -> None:
+        """A type label the spider has no mapping for (shown by ``check``)."""
+        self.unknown_types[label] += 1
+
+    def note_degraded(self, reason: str) -> None:
+        """The layout fallback read a page the configured selectors could not."""
+        self.degraded = reason
+
+    def snapshot(self) -> tuple[int, int, int]:
+        """Counts to return to when a page is read again another way (layout fallback)."""
+        return len(self.invalid), self.items_parsed, self.duplicates
+
+    def restore(self, mark: tuple[int, int, int]) -> None:
+        del self.invalid[mark[0] :]
+        self.items_parsed, self.duplicates = mark[1], mark[2]
 
     def reject(self, url: str | None, reason: str) -> None:
         """A row the spider found but could not turn into an item (e.g. an unreadable date)."""
@@ -124,14 +152,19 @@ class RunState:
                 f"(expected at least {minimum})"
             )
             return "empty", reason + self._hint("empty")
-        if self.invalid and len(self.invalid) >= self.items_parsed:
-            return "parse_error", f"every item was invalid: {'; '.join(self.invalid[:3])}" + (
+        if self.invalid and len(self.invalid) * 2 > self.items_parsed:
+            return "parse_error", f"most items were invalid: {'; '.join(self.invalid[:3])}" + (
                 self._hint("parse_error")
             )
         if self.invalid:
             shown = "; ".join(self.invalid[:5])
             more = f" (+{len(self.invalid) - 5} more)" if len(self.invalid) > 5 else ""
-            return "partial", f"{len(self.invalid)} invalid items: {shown}{more}"
+            invalid = f"{len(self.invalid)} invalid items: {shown}{more}"
+            if self.degraded:
+                return "degraded", f"{self.degraded}\n{invalid}"
+            return "partial", invalid
+        if self.degraded:
+            return "degraded", self.degraded
         return "ok", None
 
     def _hint(self, outcome: str) -> str:

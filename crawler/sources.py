@@ -115,7 +115,11 @@ class ApiFields(Strict):
     ``items_path: ""`` means the body itself is the list (WordPress REST). ``date_format``
     says how ``date`` is written: ``text`` (any form :mod:`crawler.dates` reads) or a Unix
     timestamp in seconds or milliseconds (``epoch_s``, ``epoch_ms``), shown in the source's
-    time zone.
+    time zone. ``date_fallbacks`` are paths tried in order when ``date`` is missing or empty
+    (a number there is a Unix timestamp, in milliseconds from 13 digits).
+    ``next_page_url`` is the path of the next page's URL in the response (cursor paging:
+    the API's own URL is followed, never rebuilt); ``doc_type_style: snake_case`` writes
+    the API's type labels as ``proposed_rule``.
     """
 
     items_path: str
@@ -123,12 +127,15 @@ class ApiFields(Strict):
     title: str
     date: str
     date_format: Literal["text", "epoch_s", "epoch_ms"] = "text"
+    date_fallbacks: list[str] = Field(default_factory=list)
     link: str | None = None
     link_template: str | None = None
     summary: str | None = None
     doc_type: str | None = None
     page_param: str | None = None
     first_page: int = 1
+    next_page_url: str | None = None
+    doc_type_style: Literal["as_is", "snake_case"] = "as_is"
 
     @model_validator(mode="after")
     def _one_link_rule(self) -> ApiFields:
@@ -153,6 +160,7 @@ class SourceConfig(Strict):
     allowed_domains: list[str] = Field(default_factory=list)
     expect: Expect = Expect()
     list_selectors: ListSelectors | None = Field(default=None, alias="list")
+    more_list_selectors: list[ListSelectors] = Field(default_factory=list, alias="list_more")
     api: ApiFields | None = None
     spider: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
@@ -162,6 +170,24 @@ class SourceConfig(Strict):
     allow_private_network: bool = False
     keep_url_prefixes: list[str] = Field(default_factory=list)
     notes: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _several_templates(cls, data: object) -> object:
+        """``list:`` may be one selector set or several (tried in order): a site whose
+        sections use different markup, or an older template still served on some pages."""
+        if isinstance(data, dict) and isinstance(data.get("list"), list):
+            templates = list(data["list"])
+            if not templates:
+                raise ValueError("'list' needs at least one selector set")
+            data = {**data, "list": templates[0], "list_more": templates[1:]}
+        return data
+
+    @property
+    def list_templates(self) -> list[ListSelectors]:
+        """Every selector set of a list page, in the order they are tried."""
+        first = [self.list_selectors] if self.list_selectors is not None else []
+        return first + list(self.more_list_selectors)
 
     @field_validator("timezone")
     @classmethod

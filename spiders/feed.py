@@ -31,6 +31,14 @@ def html_to_text(html: str | None) -> str | None:
     return " ".join(Selector(text=f"<div>{html}</div>").xpath("//text()").getall())
 
 
+def without_echoed_summary(item: Publication) -> Publication:
+    """Feeds (Japanese RSS 1.0 among them) often repeat the title as the description; that
+    says nothing more, so the item has no summary rather than its title twice."""
+    if item.summary and " ".join(item.summary.split()) == " ".join(item.title.split()):
+        item.summary = None
+    return item
+
+
 class FeedSpider(SourceSpider):
     name = "feed"
 
@@ -41,10 +49,17 @@ class FeedSpider(SourceSpider):
                 reason = f"not a readable feed ({feed.get('bozo_exception', 'unknown error')})"
                 raise FeedParseError(self.source.id, response.url, reason)
             raise FeedParseError(self.source.id, response.url, "the feed has no entries")
+        seen: set[str] = set()
         for entry in feed.entries:
+            # A feed that repeats an entry (same guid, or same link without one) lists it once.
+            key = str(entry.get("id") or entry.get("link") or "")
+            if key and key in seen:
+                self.run.note_duplicate()
+                continue
+            seen.add(key)
             item = self.item_or_reject(self.entry_to_item, entry, response)
             if item is not None and self.source.keeps(item.url):
-                yield item
+                yield without_echoed_summary(item)
         yield from self.next_pages(response, feed)
 
     def next_pages(self, response: Response, feed: Any) -> Iterator[Request]:

@@ -110,12 +110,30 @@ class JsonApiSpider(SourceSpider):
             summary=html_to_text(_text_or_none(dig(record, fields.summary)))
             if fields.summary
             else None,
-            doc_type=_text_or_none(dig(record, fields.doc_type)) if fields.doc_type else None,
+            doc_type=self.record_doc_type(record),
         )
+
+    def record_doc_type(self, record: dict[str, Any]) -> str | None:
+        """The record's type label, as the API writes it or in snake_case (config)."""
+        label = _text_or_none(dig(record, self.fields.doc_type)) if self.fields.doc_type else None
+        if label is None or self.fields.doc_type_style == "as_is":
+            return label
+        return re.sub(r"\W+", "_", label.strip().lower()).strip("_") or None
 
     def record_date(self, record: dict[str, Any], url: str) -> date | datetime:
         raw = dig(record, self.fields.date)
-        divisor = EPOCH_DIVISORS.get(self.fields.date_format)
+        if raw in (None, "") and self.fields.date_fallbacks:
+            # Sites rename their date key between versions (gov.cn: pubtime, ptime in epoch
+            # ms, pubtimeStr as text): the first fallback key that holds a value is read.
+            for path in self.fields.date_fallbacks:
+                value = dig(record, path)
+                if value not in (None, ""):
+                    return self.read_date_value(value, _number_format(value), url)
+        return self.read_date_value(raw, self.fields.date_format, url)
+
+    def read_date_value(self, raw: Any, date_format: str, url: str) -> date | datetime:
+        """``raw`` as text (any form crawler.dates reads) or as a Unix timestamp."""
+        divisor = EPOCH_DIVISORS.get(date_format)
         if divisor is None:
             return parse_date(
                 str(raw or ""), timezone=self.source.timezone, source_id=self.source.id, url=url
@@ -123,12 +141,19 @@ class JsonApiSpider(SourceSpider):
         try:
             instant = datetime.fromtimestamp(int(str(raw)) / divisor, tz=UTC)
         except (TypeError, ValueError, OverflowError) as exc:
-            reason = f"not a Unix timestamp ({self.fields.date_format})"
+            reason = f"not a Unix timestamp ({date_format})"
             raise DateParseError(self.source.id, url, str(raw), reason) from exc
         return instant.astimezone(ZoneInfo(self.source.timezone))
 
     def next_pages(self, response: Response, data: Any) -> Iterator[Request]:
         page = int(response.meta.get("page", 1))
+        if self.fields.next_page_url:
+            # Cursor paging (Federal Register: ``search_after_cursor``): the API says where
+            # the next page is; a page number built here would skip or repeat documents.
+            following = dig(data, self.fields.next_page_url)
+            if isinstance(following, str) and following.strip() and page < self.run.max_pages:
+                yield self.request(response.urljoin(following.strip()), page=page + 1)
+            return
         if not self.fields.page_param or page >= self.run.max_pages or self.is_last_page(data):
             return
         next_number = self.fields.first_page + page
@@ -141,6 +166,14 @@ def fill_template(template: str, record: dict[str, Any]) -> str:
     """``link_template`` with each ``{path}`` replaced by the record's value at that dotted
     path: ``{refCode}``, ``{data.url}`` (str.format would read ``.url`` as an attribute)."""
     return TEMPLATE_FIELD.sub(lambda match: str(dig(record, match[1]) or ""), template)
+
+
+def _number_format(value: Any) -> str:
+    """How a fallback date value is written: digits are a timestamp (ms from 13 digits)."""
+    digits = str(value).strip()
+    if isinstance(value, int | float) or digits.isdigit():
+        return "epoch_ms" if len(digits.split(".")[0]) >= 13 else "epoch_s"
+    return "text"
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -36,6 +36,11 @@ class KrMssPressSpider(ListPageSpider):
             )
         return VIEW_URL.format(cb=call["cb"], bc=call["bc"])
 
+    def fallback_url(self, anchor: Selector, response: Response) -> str | None:
+        # The layout fallback sees the same JavaScript links: read the call, not the href.
+        call = VIEW_CALL.search(anchor.attrib.get("onclick") or "")
+        return VIEW_URL.format(cb=call["cb"], bc=call["bc"]) if call else None
+
     def next_pages(self, response: Response) -> Iterator[Request]:
         # Follow the pager only while it offers the next page number.
         page = int(response.meta.get("page", 1))

@@ -4,7 +4,8 @@ Rows are the ``article`` teasers in ``div.view-content`` (one per ``div.views-ro
 crawlers matched either), each a ``div.latest-news-teaser`` with a type
 label (NSF News, Statement, Media Advisory, Research News), a ``<time class="datetime">``
 whose ``datetime`` attribute is UTC while its text is the Eastern-time day ("November 20,
-2026" for 2026-11-21T02:30:00Z), the headline link ``/news/<slug>`` and a teaser body.
+2026" for 2026-11-21T02:30:00Z; when the two name different days the shown day is
+kept), the headline link ``/news/<slug>`` and a teaser body.
 Menus, a "Featured" box and facets also link ``/news/…``, so only the view's rows are read.
 Pages are ``?page=N`` from 0, linked by the pager's ``rel=next``. Plain clients are sometimes
 served a JavaScript "Just a moment..." challenge with status 200; that is a blocked run.
@@ -22,7 +23,7 @@ from scrapy.http import Response, TextResponse
 from crawler.dates import parse_date
 from crawler.errors import DateParseError
 from crawler.items import Publication
-from spiders.list_page import ListPageSpider, text_of
+from spiders.list_page import ListPageSpider, shown_day_wins, text_of
 
 
 class UsNsfNewsListSpider(ListPageSpider):
@@ -53,25 +54,17 @@ class UsNsfNewsListSpider(ListPageSpider):
         return item
 
     def row_date(self, row: Selector, url: str) -> date | datetime | None:
-        # time@datetime is UTC; the site shows it in Eastern time, and so do we. The visible
-        # day must agree, or the attribute is not what we think it is.
-        stamp = parse_date(
-            text_of(row, self.selectors.date or "") or "",
-            timezone="UTC",
-            source_id=self.source.id,
-            url=url,
-        )
+        # time@datetime is UTC; the site shows it in Eastern time, and so do we. When the
+        # visible day is another one, the visible day is what readers saw: it wins.
+        raw = text_of(row, self.selectors.date or "")
+        if raw is None:
+            raise DateParseError(self.source.id, url, "", "the row shows no time@datetime")
+        stamp = parse_date(raw, timezone="UTC", source_id=self.source.id, url=url)
         if not isinstance(stamp, datetime):
             raise DateParseError(self.source.id, url, str(stamp), "time@datetime has no time")
         published = stamp.astimezone(ZoneInfo(self.source.timezone))
-        shown = text_of(row, "time.datetime::text")
-        if shown:
-            day = parse_date(shown, languages=["en"], source_id=self.source.id, url=url)
-            if day != published.date():
-                raise DateParseError(
-                    self.source.id, url, shown, f"it disagrees with time@datetime {stamp}"
-                )
-        return published
+        shown = self.read_shown_date(text_of(row, "time::text"), url)
+        return shown_day_wins(published, shown, self.source.timezone)
 
     def _parse_doc_type(self, label: str | None) -> str | None:
         if not label:

@@ -5,7 +5,10 @@ all-sections news feed) has ``/<section>/feed/``: RSS 2.0, 30 items a page, olde
 ``?paged=N``. One post can sit in several feeds (a fact sheet that is also a statement; the
 news feed repeats every section), so the WordPress post id in the ``guid``
 (``https://www.whitehouse.gov/?p=53705``) is the identity and the post is stored once.
-The document type comes from the post's categories, which are the same in every feed.
+The document type comes from the post's categories, which are the same in every feed;
+legacy category names ("Statements and Releases", "Press Briefings" …) and the legacy
+``/briefing-room/<section>/`` paths are mapped too, and a category not mapped is counted on
+the run (``check`` shows it) instead of passing silently as ``news``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,14 @@ class UsWhitehouseSpider(FeedSpider):
         "Releases": "release",
         "Research": "research",
         "Presidential Actions": "presidential_action",
+        # Legacy names (the 2021-2025 "Briefing Room" feeds, still in archives and mirrors).
+        "Statements and Releases": "statement",
+        "Statements & Releases": "statement",
+        "Speeches and Remarks": "remarks",
+        "Press Briefings": "press_briefing",
+        "Legislation": "legislation",
+        "Blog": "blog",
+        "Articles": "article",
     }
     # A post without a known category is typed by the section in its URL path.
     doc_types_by_section: ClassVar[dict[str, str]] = {
@@ -60,7 +71,14 @@ class UsWhitehouseSpider(FeedSpider):
         "remarks": "remarks",
         "research": "research",
         "articles": "article",
+        # Legacy /briefing-room/<section>/YYYY/MM/DD/<slug>/ paths.
+        "statements-releases": "statement",
+        "speeches-remarks": "remarks",
+        "press-briefings": "press_briefing",
+        "legislation": "legislation",
+        "blog": "blog",
     }
+    legacy_root = "briefing-room"
     attachment_types: ClassVar[dict[str, str]] = {".pdf": "application/pdf"}
     footer = re.compile(r"^The post .* appeared first on The White House\s*\.?$", re.DOTALL)
 
@@ -87,12 +105,24 @@ class UsWhitehouseSpider(FeedSpider):
         return published
 
     def _parse_doc_type(self, entry: Any, link: str) -> str | None:
-        categories = {tag.get("term") for tag in entry.get("tags") or []}
+        categories = [str(tag.get("term") or "").strip() for tag in entry.get("tags") or []]
         for category, doc_type in self.doc_types_by_category.items():
             if category in categories:
                 return doc_type
-        section = urlsplit(link).path.strip("/").split("/")[0]
-        return self.doc_types_by_section.get(section)
+        by_section = self.doc_types_by_section.get(self._section(link))
+        # An unknown category is counted and shown by `check`, never silently "news".
+        for category in categories:
+            if category:
+                self.run.note_unknown_type(category)
+        return by_section
+
+    def _section(self, link: str) -> str:
+        # /fact-sheets/2026/11/… → fact-sheets; /briefing-room/press-briefings/2022/… →
+        # press-briefings (the legacy Briefing Room nests its sections one level down).
+        parts = [part for part in urlsplit(link).path.split("/") if part]
+        if len(parts) > 1 and parts[0] == self.legacy_root:
+            return parts[1]
+        return parts[0] if parts else ""
 
     def _parse_summary(self, entry: Any) -> str | None:
         # The description is a ~55-word teaser ending "[…]" followed by a paragraph

@@ -2,7 +2,8 @@
 
 Each ``tests/fixtures/<source_id>/serve.yaml`` says which saved file is served at which path
 and with which Content-Type, and which of them stand for the source's configured URLs
-(``start: true``, in config order)::
+(``start: true``, in config order), and optionally ``rebase: <URL prefix>``: absolute URLs
+in the body starting with it are pointed at the test server (an API's own next-page URL)::
 
     pages:
       - path: /b_menu/news/index.rdf
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -76,8 +78,12 @@ def serve_source(pages: PageServer, source_id: str, **updates: Any) -> ServedSou
     """Serve every saved page of the source; the configured source reads the local copies."""
     served = []
     for entry in serve_manifest(source_id):
+        body = fixture_bytes(source_id, entry["file"])
+        if entry.get("rebase"):
+            prefix = str(entry["rebase"])
+            body = body.replace(prefix.encode(), pages.url(urlsplit(prefix).path).encode())
         route = Route(
-            fixture_bytes(source_id, entry["file"]),
+            body,
             content_type=entry.get("content_type", "text/html"),
             status=int(entry.get("status", 200)),
         )

@@ -7,15 +7,21 @@ A dry run: nothing is written, no alert is sent. Tooling outside govwatch reads
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine
 
-from crawler.cli.context import pick_sources, stderr, stdout
+from crawler import settings as crawl_settings
+from crawler.cli.context import engine, pick_sources, stderr, stdout
+from crawler.middlewares.save_responses import SAVE_SETTING
 from crawler.reactor import run_on_reactor
-from crawler.runner import CrawlOptions, crawl_sources
+from crawler.runner import CrawlOptions, RunSummary, crawl_sources
 from crawler.sources import Expect
+
+SAVE_MIDDLEWARE = "crawler.middlewares.save_responses.SaveResponsesMiddleware"
 
 
 def check_command(
@@ -26,6 +32,21 @@ def check_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per item.")] = False,
     pages: Annotated[int, typer.Option(help="Pages to follow where the source pages.")] = 1,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest",
+            help="List pages: print the selector set the layout fallback reads (YAML to paste).",
+        ),
+    ] = False,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--save",
+            help="Write every response (body, status, headers) to DIR as test fixtures.",
+            metavar="DIR",
+        ),
+    ] = None,
 ) -> None:
     """Fetch and parse a source without storing anything; exit 1 if it yields no items.
 
@@ -37,8 +58,19 @@ def check_command(
         source = source.with_urls(url).model_copy(update={"expect": Expect(min_items=1)})
     if pages > 1:
         source = source.model_copy(update={"max_pages": pages})
-    options = CrawlOptions(dry_run=True, backfill=pages > 1)
-    summary = run_on_reactor(crawl_sources([source], engine=None, options=options))[0]
+    settings: dict[str, Any] = {}
+    if save is not None:
+        settings[SAVE_SETTING] = str(save)
+        settings["DOWNLOADER_MIDDLEWARES"] = {
+            **crawl_settings.DOWNLOADER_MIDDLEWARES,
+            SAVE_MIDDLEWARE: 300,
+        }
+    options = CrawlOptions(
+        dry_run=True, backfill=pages > 1, settings=settings, suggest_layout=suggest
+    )
+    # The layout fallback is guided by the items already stored; nothing is written.
+    history = history_engine() if suggest else None
+    summary = run_on_reactor(crawl_sources([source], engine=history, options=options))[0]
     if as_json:
         for item in summary.items:
             print(json.dumps(item.to_json_dict(), ensure_ascii=False))
@@ -50,9 +82,50 @@ def check_command(
             published = item.published.isoformat() if item.published else "—"
             table.add_row(published, item.title, item.url, item.doc_type or "")
         stdout.print(table)
+    report_extras(summary, suggest=suggest, save=save, as_json=as_json)
     if summary.failed or not summary.items:
         reason = summary.error or f"{source.id}: no items could be read"
         stderr.print(f"govwatch check: {summary.outcome}: {reason}")
         raise typer.Exit(1)
     if summary.items_invalid:
         stderr.print(f"govwatch check: {summary.error}")
+
+
+def history_engine() -> Engine | None:
+    """The database, read for the source's known items; None (said once) if unreachable."""
+    try:
+        return engine()
+    except Exception as exc:  # any reason the database cannot be opened: go on without it
+        stderr.print(
+            f"govwatch check: the database could not be read ({type(exc).__name__}); "
+            "the suggestion is not checked against known items"
+        )
+        return None
+
+
+def report_extras(summary: RunSummary, *, suggest: bool, save: Path | None, as_json: bool) -> None:
+    """What a check learnt beyond the items: duplicates, unmapped types, layout drift."""
+    if summary.duplicates:
+        stderr.print(
+            f"govwatch check: {summary.duplicates} repeated entries in the responses "
+            "(each listed once)"
+        )
+    if summary.unknown_types:
+        shown = ", ".join(
+            f"{label!r} ×{count}" for label, count in sorted(summary.unknown_types.items())
+        )
+        stderr.print(f"govwatch check: type labels with no mapping: {shown}")
+    if summary.outcome == "degraded":
+        stderr.print(f"govwatch check: degraded: {summary.error}")
+    if suggest:
+        if summary.layout_suggestion and as_json:
+            stderr.print(summary.layout_suggestion, markup=False)  # stdout is JSON Lines
+        elif summary.layout_suggestion:
+            print(summary.layout_suggestion)
+        else:
+            stderr.print(
+                "govwatch check: no suggestion: not a list page, or no repeated list of "
+                "dated links was found"
+            )
+    if save is not None:
+        stderr.print(f"govwatch check: responses saved in {save} (serve.yaml, SOURCE.md)")

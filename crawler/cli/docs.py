@@ -3,7 +3,9 @@
 The coverage table (source, country, publisher, endpoint, fields extracted, known limits)
 comes from ``config/sources.yaml``; the extraction-quality table and the "fields extracted"
 column come from crawling each source against its saved pages in ``tests/fixtures/``
-(:mod:`tests.sources.quality`, served on 127.0.0.1: no network). ``--check`` exits 1 when the
+(:mod:`tests.sources.quality`, served on 127.0.0.1: no network); the "survives redesign"
+column from the mutation suite (:mod:`tests.fidelity.redesign`: each list page's saved page
+redesigned, then read by the layout fallback). ``--check`` exits 1 when the
 file is not what the generator would write, so CI fails when the docs are stale. It needs a
 source checkout (the tests folder), not an installed package.
 """
@@ -38,7 +40,12 @@ Every source govwatch watches, one row per entry of `config/sources.yaml` (field
 [configuration.md](configuration.md)). *Fields extracted* are the fields the source itself
 provides, as measured on its saved pages (`date+time` when it gives a time of day, `id` when
 it has its own identifier, `type` when the document type comes from the source rather than
-the config default). *Known limits* are the source's `notes`.
+the config default). *Survives redesign* is measured on list pages by the mutation suite
+(`tests/fidelity/`): the saved page is redesigned (list wrapped in new elements, classes
+renamed and reordered, title links moved, dates nested in spans, a "most popular" sidebar
+linking the same site added) and must still give exactly its items, with no junk, through
+the layout fallback; feeds and APIs have no layout to drift (—). *Known limits* are the
+source's `notes`.
 """
 
 QUALITY_INTRO = """\
@@ -50,6 +57,12 @@ carry a title, URL, publication date, summary and language (from the item, else 
 source's config). The fixtures of the source pack are reconstructed from public material,
 not captured live; see each `tests/fixtures/<id>/SOURCE.md`.
 """
+
+
+def redesign_module() -> Any:
+    """:mod:`tests.fidelity.redesign` (the mutation suite's measure), from the checkout."""
+    quality_module()  # the same checkout check, and the root on sys.path
+    return importlib.import_module("tests.fidelity.redesign")
 
 
 def quality_module() -> Any:
@@ -69,10 +82,16 @@ def render_sources_doc(sources: dict[str, SourceConfig]) -> str:
     quality = quality_module()
     results = {result.source_id: result for result in quality.measure(sources)}
     seed = render_coverage(load_bulletin(BULLETIN, sources), sources)
+    redesign = redesign_module()
+    survives = {
+        source_id: redesign.measure_redesign(source_id).describe()
+        for source_id in redesign.list_page_sources(sources)
+    }
     lines = [INTRO, coverage_summary(sources), seed, "## Coverage", ""]
     lines += [
-        "| source | country | publisher | kind | endpoint | fields extracted | known limits |",
-        "|---|---|---|---|---|---|---|",
+        "| source | country | publisher | kind | endpoint | fields extracted | "
+        "survives redesign | known limits |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for source in sources.values():
         result = results[source.id]
@@ -86,6 +105,7 @@ def render_sources_doc(sources: dict[str, SourceConfig]) -> str:
                     source.kind,
                     _endpoint(source),
                     _cell(fields),
+                    _cell(survives.get(source.id, "—")),
                     _cell(source.notes or ""),
                 ]
             )

@@ -171,6 +171,7 @@ def test_row_without_title_attribute_and_cut_text_is_a_failed_run(pages: PageSer
     page = fixture_bytes(SOURCE_ID, "index.html").decode().replace(" title=", " data-t=")
     source.replace("index.html", page.encode())
     summary = crawl(source.source, None)[0]
-    assert summary.outcome == "empty"
+    # Every row is unreadable: each is recorded with its reason, and the run fails.
+    assert summary.outcome == "parse_error"
     assert summary.error is not None
     assert "no title attribute and its text is cut" in summary.error

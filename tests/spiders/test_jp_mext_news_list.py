@@ -141,7 +141,12 @@ def test_nothing_new_then_one_new_row_is_found_once(
     ("old", "new", "outcome", "reason"),
     [
         ('class="dateList icon"', 'class="newsArchive"', "empty", "no rows matched"),
-        ('<h3 class="information-date">', '<h3 class="day">', "empty", "no h3.information-date"),
+        (
+            '<h3 class="information-date">',
+            '<h3 class="day">',
+            "parse_error",
+            "no h3.information-date",
+        ),
     ],
 )
 def test_redesigned_list_is_a_failed_run(
