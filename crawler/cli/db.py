@@ -27,9 +27,10 @@ def status_command() -> None:
 
     Example: govwatch db status
     """
-    engine = make_engine(database_url())
+    engine = make_engine(database_url(), create=False)
+    shown = redact_url(str(engine.url))
     if is_current(engine):
-        stdout.print(f"Database {redact_url(database_url())} is at the current schema.")
+        stdout.print(f"Database {shown} is at the current schema.")
         return
-    stdout.print(f"Database {redact_url(database_url())} needs `govwatch db upgrade`.")
+    stdout.print(f"Database {shown} needs `govwatch db upgrade`.")
     raise typer.Exit(1)
