@@ -31,7 +31,6 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -52,12 +51,10 @@ from crawler.sources import SourceConfig
 from storage import queries
 from storage.db import redact_url, transaction
 from storage.models import utcnow
+from storage.run_owners import close_abandoned_runs
 
 logger = logging.getLogger(__name__)
 
-# A crawl is bounded by DOWNLOAD_TIMEOUT and retries; one still "running" after an hour
-# belongs to a process that died, and is closed when the daemon starts.
-ABANDONED_RUN_AGE = timedelta(hours=1)
 HEARTBEAT_EVERY = 15.0
 FLUSH_TIMEOUT = 30.0
 
@@ -176,15 +173,7 @@ class Daemon:
         logger.info("Stopped")
 
     def _close_abandoned_runs(self) -> None:
-        with transaction(self.engine) as session:
-            closed = queries.close_unfinished_runs(
-                session,
-                started_before=utcnow() - ABANDONED_RUN_AGE,
-                reason="the process running this crawl stopped before it finished",
-                source_ids=None,
-            )
-        if closed:
-            logger.warning("Closed %d runs left unfinished by a stopped process", closed)
+        close_abandoned_runs(self.engine)
 
     def _dispatch_soon(self) -> None:
         self._wake_dispatch.set()
