@@ -38,6 +38,7 @@ from typing import IO
 
 from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from storage.db import transaction
 from storage.models import CrawlRun, utcnow
@@ -228,3 +229,18 @@ def close_abandoned_runs(engine: Engine) -> int:
             ", ".join(f"{run.source_id} (run {run.id})" for run in closed),
         )
     return len(closed)
+
+
+def record_missed_run(session: Session, source_id: str, started_at: datetime, error: str) -> int:
+    """Record a scheduled crawl that could not be made (its database was unreachable) as an
+    ``interrupted`` run, so that every scheduled run leaves a record."""
+    run = CrawlRun(
+        source_id=source_id,
+        started_at=started_at,
+        finished_at=utcnow(),
+        outcome="interrupted",
+        error=error,
+    )
+    session.add(run)
+    session.flush()
+    return run.id
