@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from crawler.config_loader import DEFAULT_CONFIG_DIR, load_yaml_model
 from crawler.errors import ConfigError
 from crawler.sources import Strict, parse_duration
+from storage.retention import RetentionPolicy
 
 
 class Durations(Strict):
@@ -107,6 +108,9 @@ class RetentionSettings(Durations):
     delivered_alerts: timedelta = timedelta(days=30)
     url_validators: timedelta = timedelta(days=30)
     every: timedelta | None = timedelta(days=1)  # how often `govwatch run` prunes; null: never
+
+    def policy(self) -> RetentionPolicy:
+        return RetentionPolicy(self.crawl_runs, self.delivered_alerts, self.url_validators)
 
 
 class AppConfig(Strict):

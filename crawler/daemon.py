@@ -61,11 +61,13 @@ from crawler.sources import SourceConfig
 from storage import queries
 from storage.db import redact_url, transaction
 from storage.models import utcnow
+from storage.retention import prune
 from storage.run_owners import close_abandoned_runs, owner_for, record_missed_run
 
 logger = logging.getLogger(__name__)
 
 FLUSH_TIMEOUT = 30.0
+FIRST_PRUNE_AFTER = 60.0
 RECONNECT_EVERY_AT_MOST = 5.0
 
 
@@ -118,7 +120,11 @@ class Daemon:
     async def serve(self) -> int:
         self._close_abandoned_runs()
         self.scheduler.start(self.sources)
-        tasks = [asyncio.create_task(self._dispatch_loop()), asyncio.create_task(self._heartbeat())]
+        tasks = [
+            asyncio.create_task(self._dispatch_loop()),
+            asyncio.create_task(self._heartbeat()),
+            asyncio.create_task(self._retention_loop()),
+        ]
         server = await self._start_healthz()
         logger.info(
             "Started: %d sources scheduled on %s (pid %d)%s; alerts go to %s",
@@ -231,6 +237,29 @@ class Daemon:
                 report.retrying,
                 report.failed,
             )
+
+    async def _retention_loop(self) -> None:
+        """Prune old rows (storage/retention.py) a minute after start, then every
+        ``retention.every``; a restart-happy deployment still prunes."""
+        loop = asyncio.get_running_loop()
+        first = True
+        while not self._stop.is_set():
+            every = self.config.retention.every
+            if every is None:  # switched off; a reload may switch it on
+                await asyncio.sleep(FIRST_PRUNE_AFTER)
+                continue
+            seconds = every.total_seconds()
+            await asyncio.sleep(min(seconds, FIRST_PRUNE_AFTER) if first else seconds)
+            first = False
+            if self.outage.down:
+                continue
+            policy = self.config.retention.policy()
+            try:
+                report = await loop.run_in_executor(None, prune, self.engine, policy)
+            except SQLAlchemyError as exc:
+                self._database_lost(exc)
+                continue
+            logger.info("%s", report)
 
     async def _heartbeat(self) -> None:
         """Refresh the lease; while the database is lost, reconnect and re-take the lock."""
