@@ -81,7 +81,11 @@ class RunOwner:
                     self._pg_lock(runs)
                 except SQLAlchemyError:  # a connection lost earlier: once more on a new one
                     self._drop_connection()
-                    self._pg_lock({**self.held, **runs})
+                    try:
+                        self._pg_lock({**self.held, **runs})
+                    except SQLAlchemyError:  # no half-held locks stay behind: the opening
+                        self._drop_connection()  # transaction rolls back, the caller sees it
+                        raise
             elif self._lock_file() is not None:
                 for run_id in runs:
                     fcntl.lockf(self._lock_file_handle(), fcntl.LOCK_EX, 1, run_id)
