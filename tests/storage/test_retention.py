@@ -18,7 +18,14 @@ from sqlalchemy import Engine, func, select, update
 from crawler.items import Publication as Item
 from storage import queries
 from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun, Publication, UrlValidator, utcnow
+from storage.models import (
+    AlertOutbox,
+    CrawlRun,
+    DocumentKey,
+    Publication,
+    UrlValidator,
+    utcnow,
+)
 from storage.retention import RetentionPolicy, prune
 from tests.scheduler.daemon import DaemonProcess, app_config, feed_source, wait_until
 from tests.servers.pages import PageServer, Route
@@ -118,6 +125,7 @@ def test_prune_removes_exactly_the_rows_past_their_period(engine: Engine) -> Non
     runs_before = _ids(engine, CrawlRun.id)
     alerts_before = _ids(engine, AlertOutbox.id)
     publications_before = _ids(engine, Publication.id)
+    keys_before = _ids(engine, DocumentKey.key)
 
     dry = prune(engine, RetentionPolicy(), dry_run=True)
     assert (dry.crawl_runs, dry.delivered_alerts, dry.url_validators) == (1, 1, 1)
@@ -138,6 +146,7 @@ def test_prune_removes_exactly_the_rows_past_their_period(engine: Engine) -> Non
     assert gone == 0
     assert _ids(engine, UrlValidator.url) == {"https://www.example.gov/recent.xml"}
     assert _ids(engine, Publication.id) == publications_before, "publications are never pruned"
+    assert _ids(engine, DocumentKey.key) == keys_before
 
     again = prune(engine, RetentionPolicy())
     assert (again.crawl_runs, again.delivered_alerts, again.url_validators) == (0, 0, 0)
