@@ -39,6 +39,7 @@ from crawler.config_loader import (
 )
 from crawler.errors import ConfigError
 from crawler.sources import Strict, parse_duration
+from storage.retention import RetentionPolicy
 
 
 class Durations(Strict):
@@ -74,6 +75,9 @@ class SchedulerSettings(Durations):
     max_concurrent_crawls: int = Field(default=8, ge=1, description="sources crawled at once")
     healthz_port: int | None = Field(default=None, ge=1, le=65535)
     healthz_host: str = "127.0.0.1"
+    # How often the lease is refreshed and the lock's connection checked; while the
+    # database is unreachable, reconnecting is tried this often (at most every 5s).
+    heartbeat_every: timedelta = timedelta(seconds=15)
     startup_spread: timedelta = timedelta(minutes=2)  # overdue sources start within this
     batch_window: timedelta = timedelta(seconds=1)  # sources due this close share one crawl
     crawl_settings: dict[str, str | int | float | bool] = Field(
@@ -116,11 +120,27 @@ class SlackSettings(Durations):
         return None
 
 
+class RetentionSettings(Durations):
+    """How long old rows are kept (storage/retention.py; ``govwatch db prune``).
+
+    Publications, and alerts not yet delivered, are never pruned.
+    """
+
+    crawl_runs: timedelta = timedelta(days=90)
+    delivered_alerts: timedelta = timedelta(days=30)
+    url_validators: timedelta = timedelta(days=30)
+    every: timedelta | None = timedelta(days=1)  # how often `govwatch run` prunes; null: never
+
+    def policy(self) -> RetentionPolicy:
+        return RetentionPolicy(self.crawl_runs, self.delivered_alerts, self.url_validators)
+
+
 class AppConfig(Strict):
     log_level: str = "INFO"
     health: HealthSettings = HealthSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     slack: SlackSettings = SlackSettings()
+    retention: RetentionSettings = RetentionSettings()
     # The routing rules checked with this configuration (set by read_app_config).
     _routing: RoutingConfig | None = PrivateAttr(default=None)
 

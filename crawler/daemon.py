@@ -15,6 +15,14 @@ immediately with 128 + the signal number: every database write is a transaction,
 (WAL) and PostgreSQL roll back whatever was half-done; nothing is corrupted, a run in flight
 stays ``running`` until the next start closes it.
 
+Database outages. When the database goes away (server restart, failover, network cut) the
+daemon keeps running: it logs one line, does not start crawls it could not record, keeps
+``/healthz`` answering 503, and retries its connection and its scheduler lock every
+``min(scheduler.heartbeat_every, 5s)``. When the database answers again it re-takes the
+lock (or stops with exit 1 if another scheduler took it meanwhile), records the crawls the
+outage broke as ``interrupted`` runs (one per source, error naming the database), queues
+one ops notice, and carries on (crawler/outage.py).
+
 Reloading. SIGHUP (``govwatch reload`` sends it) re-reads both configuration files. A valid
 configuration is applied to the jobs at once (:meth:`SourceScheduler.apply`); an invalid one
 is refused with the file, line and field, and the previous one keeps running. The result is
@@ -31,7 +39,6 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -40,11 +47,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.alerts.dispatch import dispatch_all
+from crawler.alerts.router import ops_destination
 from crawler.app_config import AppConfig, hold_app_config, read_app_config
 from crawler.config_loader import load_sources
 from crawler.errors import ConfigError, GovwatchError, StorageError
 from crawler.healthz import serve_healthz
 from crawler.lease import SchedulerLock
+from crawler.outage import DatabaseOutage, MissedCrawl, describe_error
 from crawler.reactor import reactor_loop
 from crawler.runner import spider_class_for
 from crawler.scheduler import SourceScheduler, trigger_for
@@ -52,14 +61,14 @@ from crawler.sources import SourceConfig
 from storage import queries
 from storage.db import redact_url, transaction
 from storage.models import utcnow
+from storage.retention import prune
+from storage.run_owners import close_abandoned_runs, owner_for, record_missed_run
 
 logger = logging.getLogger(__name__)
 
-# A crawl is bounded by DOWNLOAD_TIMEOUT and retries; one still "running" after an hour
-# belongs to a process that died, and is closed when the daemon starts.
-ABANDONED_RUN_AGE = timedelta(hours=1)
-HEARTBEAT_EVERY = 15.0
 FLUSH_TIMEOUT = 30.0
+FIRST_PRUNE_AFTER = 60.0
+RECONNECT_EVERY_AT_MOST = 5.0
 
 
 def load_configuration(
@@ -103,7 +112,10 @@ class Daemon:
         self.config = config
         self.fixed_log_level = fixed_log_level
         self.exit_code = 0
-        self.scheduler = SourceScheduler(engine, config, on_crawled=self._dispatch_soon)
+        self.scheduler = SourceScheduler(
+            engine, config, on_crawled=self._dispatch_soon, on_database_error=self._crawl_broken
+        )
+        self.outage = DatabaseOutage()
         self._stop = asyncio.Event()
         self._wake_dispatch = asyncio.Event()
         self._stop_reason = ""
@@ -111,7 +123,11 @@ class Daemon:
     async def serve(self) -> int:
         self._close_abandoned_runs()
         self.scheduler.start(self.sources)
-        tasks = [asyncio.create_task(self._dispatch_loop()), asyncio.create_task(self._heartbeat())]
+        tasks = [
+            asyncio.create_task(self._dispatch_loop()),
+            asyncio.create_task(self._heartbeat()),
+            asyncio.create_task(self._retention_loop()),
+        ]
         server = await self._start_healthz()
         logger.info(
             "Started: %d sources scheduled on %s (pid %d)%s; alerts go to %s",
@@ -137,7 +153,12 @@ class Daemon:
             logger.error("Refused the new configuration, still running the previous one:\n%s", exc)
             message = f"refused: {exc}"
         else:
-            report = self.scheduler.apply(sources, config)
+            try:
+                report = self.scheduler.apply(sources, config)
+            except SQLAlchemyError as exc:
+                self._database_lost(exc)
+                logger.error("Could not reload now (the database is unreachable); try again")
+                return
             self.sources, self.config = sources, config
             if not self.fixed_log_level:
                 logging.getLogger().setLevel(config.log_level.upper())
@@ -161,10 +182,13 @@ class Daemon:
         if not await self.scheduler.batcher.wait_idle(timeout):
             abandoned = await self.scheduler.batcher.cancel()
             reason = f"govwatch stopped: the crawl did not finish within {timeout:.0f}s"
-            with transaction(self.engine) as session:
-                queries.close_unfinished_runs(
-                    session, started_before=utcnow(), reason=reason, source_ids=abandoned
-                )
+            try:
+                with transaction(self.engine) as session:
+                    queries.close_unfinished_runs(
+                        session, started_before=utcnow(), reason=reason, source_ids=abandoned
+                    )
+            except SQLAlchemyError as exc:  # the next start closes them (storage/run_owners)
+                logger.error("Could not close the interrupted runs: %s", describe_error(exc))
             logger.error("Interrupted the crawls of %s: %s", ", ".join(abandoned), reason)
         self.scheduler.shutdown()
         for task in tasks:
@@ -179,15 +203,7 @@ class Daemon:
         logger.info("Stopped")
 
     def _close_abandoned_runs(self) -> None:
-        with transaction(self.engine) as session:
-            closed = queries.close_unfinished_runs(
-                session,
-                started_before=utcnow() - ABANDONED_RUN_AGE,
-                reason="the process running this crawl stopped before it finished",
-                source_ids=None,
-            )
-        if closed:
-            logger.warning("Closed %d runs left unfinished by a stopped process", closed)
+        close_abandoned_runs(self.engine)
 
     def _dispatch_soon(self) -> None:
         self._wake_dispatch.set()
@@ -205,11 +221,16 @@ class Daemon:
 
     async def _dispatch(self, timeout: float | None = None) -> None:
         """Deliver due alerts in a worker thread (Slack calls block); failures stay queued."""
+        if self.outage.down:
+            return  # they stay in the outbox until the database is back
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout):
                 report = await loop.run_in_executor(None, dispatch_all, self.engine, self.config)
-        except (SQLAlchemyError, GovwatchError, TimeoutError) as exc:
+        except SQLAlchemyError as exc:
+            self._database_lost(exc)
+            return
+        except (GovwatchError, TimeoutError) as exc:
             logger.error("Alert delivery failed; the alerts stay in the outbox: %s", exc)
             return
         if report.sent or report.retrying or report.failed:
@@ -220,18 +241,120 @@ class Daemon:
                 report.failed,
             )
 
+    async def _retention_loop(self) -> None:
+        """Prune old rows (storage/retention.py) a minute after start, then every
+        ``retention.every``; a restart-happy deployment still prunes."""
+        loop = asyncio.get_running_loop()
+        first = True
+        while not self._stop.is_set():
+            every = self.config.retention.every
+            if every is None:  # switched off; a reload may switch it on
+                await asyncio.sleep(FIRST_PRUNE_AFTER)
+                continue
+            seconds = every.total_seconds()
+            await asyncio.sleep(min(seconds, FIRST_PRUNE_AFTER) if first else seconds)
+            first = False
+            if self.outage.down:
+                continue
+            policy = self.config.retention.policy()
+            try:
+                report = await loop.run_in_executor(None, prune, self.engine, policy)
+            except SQLAlchemyError as exc:
+                self._database_lost(exc)
+                continue
+            logger.info("%s", report)
+
     async def _heartbeat(self) -> None:
+        """Refresh the lease; while the database is lost, reconnect and re-take the lock."""
         loop = asyncio.get_running_loop()
         while not self._stop.is_set():
-            await asyncio.sleep(HEARTBEAT_EVERY)
+            every = self.config.scheduler.heartbeat_every.total_seconds()
+            if self.outage.down:
+                every = min(every, RECONNECT_EVERY_AT_MOST)
+            await asyncio.sleep(every)
             try:
-                await loop.run_in_executor(None, self.lock.check)
-                await loop.run_in_executor(None, self.lock.heartbeat)
-            except StorageError as exc:
+                if self.outage.down:
+                    await loop.run_in_executor(None, self.lock.reacquire)
+                    await self._database_back()
+                else:
+                    await loop.run_in_executor(None, self.lock.check)
+                    await loop.run_in_executor(None, self.lock.heartbeat)
+            except StorageError as exc:  # another scheduler took the lock while we were cut off
                 logger.error("Stopping: %s", exc)
                 self.request_stop("lost the scheduler lock", exit_code=1)
             except SQLAlchemyError as exc:
-                logger.warning("Could not refresh the scheduler lease: %s", exc)
+                self._database_lost(exc)
+
+    def _database_lost(self, exc: SQLAlchemyError) -> None:
+        """Note that the database is unreachable; the first failure of an outage is logged
+        (one line), later ones are not."""
+        self.scheduler.database_down = True
+        if self.outage.lost(describe_error(exc), utcnow()):
+            logger.error(
+                "The database %s is unreachable (%s). govwatch keeps running: no crawl "
+                "starts until it is back; reconnecting every %.0fs",
+                redact_url(str(self.engine.url)),
+                self.outage.reason,
+                min(self.config.scheduler.heartbeat_every.total_seconds(), RECONNECT_EVERY_AT_MOST),
+            )
+
+    def _crawl_broken(self, exc: SQLAlchemyError, source_ids: list[str], started: Any) -> None:
+        """A scheduled crawl could not open or record its runs: keep it for the record."""
+        self._database_lost(exc)
+        self.outage.miss(source_ids, started)
+
+    async def _database_back(self) -> None:
+        """The lock is ours again: record what the outage broke, tell ops once, go on."""
+        began, reason, missed = self.outage.end()
+        loop = asyncio.get_running_loop()
+        try:
+            recorded = await loop.run_in_executor(None, self._record_outage, began, reason, missed)
+        except SQLAlchemyError:
+            self.outage.restore(began, reason, missed)
+            return
+        self.scheduler.database_down = False
+        logger.warning(
+            "The database is reachable again after %s; re-took the scheduler lock; "
+            "%d runs recorded as interrupted",
+            _duration(began),
+            recorded,
+        )
+        self._dispatch_soon()
+
+    def _record_outage(self, began: Any, reason: str, missed: list[MissedCrawl]) -> int:
+        """Close or record the runs the outage broke; queue the one ops notice."""
+        now = utcnow()
+        shown = redact_url(str(self.engine.url))
+        error = (
+            f"govwatch's database {shown} was unreachable from {began:%H:%M:%S} to "
+            f"{now:%H:%M:%S} UTC ({reason}); this run could not be made or recorded"
+        )
+        owner = owner_for(self.engine)
+        recorded = 0
+        first_miss: dict[str, Any] = {}
+        for crawl in missed:
+            for source_id in crawl.source_ids:
+                first_miss.setdefault(source_id, crawl.started_at)
+        for source_id, started in first_miss.items():
+            closed = owner.close_orphaned_runs(error, source_ids=[source_id], started_since=started)
+            if not closed:
+                with transaction(self.engine) as session:
+                    record_missed_run(session, source_id, started, error)
+            recorded += max(len(closed), 1)
+        with transaction(self.engine) as session:
+            queries.enqueue_ops_alert(
+                session,
+                text=(
+                    f"govwatch lost its database {shown} for {_duration(began)} "
+                    f"(from {began:%Y-%m-%d %H:%M:%S} UTC: {reason}). It kept running, "
+                    f"re-took its scheduler lock and crawls again; {recorded} runs of "
+                    f"{len(first_miss)} sources were recorded as interrupted."
+                ),
+                source_id=None,
+                state="database",
+                destination=ops_destination(self.config),
+            )
+        return recorded
 
     async def _start_healthz(self) -> asyncio.Server | None:
         port = self.config.scheduler.healthz_port
@@ -256,6 +379,11 @@ class Daemon:
     def _ping_database(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
+
+def _duration(began: Any) -> str:
+    seconds = int((utcnow() - began).total_seconds()) if began is not None else 0
+    return f"{seconds // 60}m {seconds % 60}s" if seconds >= 60 else f"{seconds}s"
 
 
 class _SignalForwarder:

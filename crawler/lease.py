@@ -10,7 +10,10 @@ states, so a second ``govwatch run`` against the same database refuses to start.
   SQLite is a local file, so a local lock is exactly as wide as the database.
 
 Both vanish with the process, even after ``kill -9`` or a power cut, so a crash never leaves
-a lock that blocks the restart. Who holds the lock is written to the ``scheduler_leases``
+a lock that blocks the restart. The advisory lock also vanishes when the server or the
+network drops the lock's connection: the daemon then calls :meth:`SchedulerLock.reacquire`
+until the database answers again, and stops only if another scheduler took the lock in
+the meantime. Who holds the lock is written to the ``scheduler_leases``
 row (host, pid, heartbeat): ``govwatch reload`` signals that pid, ``govwatch status`` shows it.
 """
 
@@ -105,16 +108,37 @@ class SchedulerLock:
         )
 
     def check(self) -> None:
-        """Raise :class:`StorageError` if the lock's database session is gone."""
+        """Raise :class:`SQLAlchemyError` if the lock's database session is gone (the
+        server released the lock with it)."""
         if self._connection is None:
             return
-        try:
-            self._connection.execute(text("SELECT 1"))
-            self._connection.commit()
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"lost the scheduler lock's database connection: {type(exc).__name__}"
-            ) from exc
+        self._connection.execute(text("SELECT 1"))
+        self._connection.commit()
+
+    def reacquire(self) -> None:
+        """Take the lock again after its connection was lost, and refresh the lease row.
+
+        Raises :class:`SQLAlchemyError` while the database is still unreachable, and
+        :class:`StorageError` (naming the holder) if another scheduler took the lock.
+        """
+        if self.engine.dialect.name == "postgresql":
+            self._drop_connection()
+            self._acquire_advisory_lock()
+        with transaction(self.engine) as session:
+            lease = queries.read_lease(session, LEASE_NAME)
+            if lease is None or lease.pid != self.pid or lease.hostname != self.hostname:
+                queries.write_lease(session, LEASE_NAME, hostname=self.hostname, pid=self.pid)
+            else:
+                queries.touch_lease(session, LEASE_NAME, self.pid, heartbeat_at=utcnow())
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.invalidate()  # never hand a dead connection back to the pool
+                self._connection.close()
+            except SQLAlchemyError as exc:
+                logger.debug("Closing the scheduler lock's connection failed: %s", exc)
+            self._connection = None
 
     def heartbeat(self, **values: object) -> None:
         """Refresh the lease row (and record a reload result or the stop time)."""

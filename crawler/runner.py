@@ -36,6 +36,7 @@ from spiders.list_page import ListPageSpider
 from storage import queries
 from storage.db import transaction
 from storage.queries import RunRecord
+from storage.run_owners import owner_for
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +213,8 @@ def _open_runs(engine: Engine, states: list[RunState]) -> None:
             state.run_id = queries.start_run(
                 session, state.source.id, is_baseline=state.is_baseline
             )
+        # Before the commit: no sweep may see these runs without a live owner.
+        owner_for(engine).hold({s.run_id: s.source.id for s in states if s.run_id is not None})
 
 
 def _record_run(session: Session, state: RunState, record: RunRecord, config: AppConfig) -> None:
@@ -220,6 +223,7 @@ def _record_run(session: Session, state: RunState, record: RunRecord, config: Ap
     if state.run_id is None:
         return
     run = queries.finish_run(session, state.run_id, record)
+    owner_for(session.get_bind().engine).release([state.run_id])  # the row is no longer open
     if record.outcome in SUCCESS_OUTCOMES_KEEPING_VALIDATORS:
         queries.save_validators(session, state.source.id, state.new_validators)
     record_health(session, run, config)

@@ -16,6 +16,10 @@ Three decisions shape this module:
   go to one :func:`crawl_sources` call (one Scrapy crawl), which saves the start-up cost of
   a crawl per source (figures in docs/operations.md). The job ends when its source's run is
   recorded, so ``max_instances=1`` still means "never two runs of one source at once".
+- **A lost database is not a crawl's failure.** A crawl that cannot open or record its runs
+  because the database is unreachable raises nothing into APScheduler (no traceback): it
+  is handed to ``on_database_error``, and the daemon records it once the database is back
+  (crawler/outage.py).
 - **A failing source is polled less often, never dropped.** After each run its next run is
   pushed back by :func:`crawler.health.backoff_factor`; the first good run restores the
   normal cadence.
@@ -36,6 +40,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.alerts.router import publication_router
 from crawler.app_config import AppConfig
@@ -46,9 +51,11 @@ from crawler.sources import Schedule, SourceConfig
 from storage import queries
 from storage.db import transaction
 from storage.models import utcnow
+from storage.run_owners import owner_for
 
 logger = logging.getLogger(__name__)
 
+_DATABASE_DOWN = SQLAlchemyError("the database is unreachable")
 _CRON_WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -142,6 +149,7 @@ class SourceScheduler:
         config: AppConfig,
         *,
         on_crawled: Callable[[], None] = lambda: None,
+        on_database_error: Callable[[SQLAlchemyError, list[str], datetime], None] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.engine = engine
@@ -149,6 +157,8 @@ class SourceScheduler:
         self.sources: dict[str, SourceConfig] = {}
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.on_crawled = on_crawled
+        self.on_database_error = on_database_error
+        self.database_down = False  # set by the daemon: no crawl starts while it is lost
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         settings = config.scheduler
         self.batcher = CrawlBatcher(
@@ -245,13 +255,30 @@ class SourceScheduler:
         if not sources:
             return  # removed by a reload while waiting
         config = self.config
-        await crawl_sources(
-            sources,
-            engine=self.engine,
-            options=CrawlOptions(settings=dict(config.scheduler.crawl_settings), app_config=config),
-            router=publication_router(config),
-        )
-        self._back_off([source.id for source in sources])
+        source_ids = [source.id for source in sources]
+        started_at = utcnow()
+        if self.database_down and self.on_database_error is not None:
+            self.on_database_error(_DATABASE_DOWN, source_ids, started_at)
+            return
+        try:
+            await crawl_sources(
+                sources,
+                engine=self.engine,
+                options=CrawlOptions(
+                    settings=dict(config.scheduler.crawl_settings), app_config=config
+                ),
+                router=publication_router(config),
+            )
+            self._back_off(source_ids)
+        except SQLAlchemyError as exc:
+            if self.on_database_error is None:
+                raise
+            # Runs it opened cannot be recorded by this crawl any more: give them up, so
+            # that the daemon closes them (as interrupted) when the database is back.
+            owner = owner_for(self.engine)
+            owner.release(owner.runs_of(source_ids))
+            self.on_database_error(exc, source_ids, started_at)
+            return
         self.on_crawled()
 
     def _back_off(self, source_ids: list[str]) -> None:

@@ -4,6 +4,11 @@ The default database is a SQLite file under ``./var/`` (no server needed); setti
 ``GOVWATCH_DATABASE_URL`` (e.g. ``postgresql+psycopg://user@host/db``) selects PostgreSQL.
 SQLite runs in WAL mode with a busy timeout so the scheduler, a ``govwatch crawl`` and
 ``govwatch status`` can share one file. The schema only changes through Alembic.
+
+Every way a database cannot be opened (a URL SQLAlchemy cannot read, an unknown scheme, a
+SQLite file whose folder cannot be made, a server that does not answer) becomes a
+:class:`StorageError` with one line naming the database, never a traceback. ``postgres://``
+(the spelling Heroku and many tools use) is read as ``postgresql://``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.errors import StorageError
@@ -27,6 +33,10 @@ from crawler.errors import StorageError
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_SQLITE_PATH = Path("var") / "govwatch.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Seconds to wait for a PostgreSQL server to accept a connection: an unreachable server is
+# reported (and the daemon rides it out) instead of hanging on the operating system's timeout.
+CONNECT_TIMEOUT_S = 10
+URL_EXAMPLES = "sqlite:///path/to/govwatch.sqlite3 or postgresql+psycopg://user@host/db"
 
 
 def database_url() -> str:
@@ -35,25 +45,81 @@ def database_url() -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password hidden, for messages and logs."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def make_engine(url: str | None = None) -> Engine:
-    """An engine for ``url``; for SQLite the folder is created and WAL switched on."""
-    url = url or database_url()
-    if url.startswith("sqlite"):
-        return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    """The URL with its password hidden, for messages and logs (unreadable URLs: the scheme)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("://", 1)[0] + "://…" if "://" in url else "(unreadable URL)"
 
 
-def _sqlite_engine(url: str) -> Engine:
-    path = url.split("///", 1)[1] if "///" in url else ""
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+def parse_database_url(url: str) -> URL:
+    """The URL as SQLAlchemy reads it; ``postgres://`` and a bare ``postgresql://`` use
+    psycopg 3, the driver govwatch installs (SQLAlchemy's default would be psycopg2).
+
+    Raises :class:`StorageError` (one line) for text that is no database URL.
+    """
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(
+            f"cannot read the database URL {redact_url(url)!r}; use {URL_EXAMPLES}"
+        ) from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite URL, or None for an in-memory database."""
+    database = url.database or ""
+    return None if database in ("", ":memory:") else Path(database)
+
+
+def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
+    """An engine for ``url``; for SQLite the folder is created and WAL switched on.
+
+    With ``create=False`` a SQLite file that does not exist is an error instead of a new,
+    empty database (``govwatch status`` must not create one from a mistyped path).
+    """
+    parsed = parse_database_url(url or database_url())
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed, create=create)
+    if backend != "postgresql":
+        raise StorageError(
+            f"govwatch does not support {backend!r} databases "
+            f"({redact_url(str(parsed))}); use {URL_EXAMPLES}"
+        )
+    try:
+        return create_engine(
+            parsed, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+        )
+    except (ArgumentError, ImportError) as exc:  # e.g. the driver is not installed
+        raise StorageError(
+            f"cannot use the database {redact_url(str(parsed))}: {exc}; use {URL_EXAMPLES}"
+        ) from None
+
+
+def _sqlite_engine(url: URL, *, create: bool) -> Engine:
+    path = sqlite_path(url)
+    if path is not None and not create and not path.is_file():
+        raise StorageError(
+            f"the database {path} does not exist (check --database / GOVWATCH_DATABASE_URL; "
+            "`govwatch crawl` or `govwatch db upgrade` create it)"
+        )
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the folder of the database {path}: {exc.strerror or exc}"
+            ) from None
+    try:
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    except ArgumentError as exc:
+        raise StorageError(f"cannot use the database {redact_url(str(url))}: {exc}") from None
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -65,6 +131,13 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def unreachable(engine: Engine, exc: OperationalError) -> StorageError:
+    """The one-line error for a database that does not answer (password hidden)."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    verb = "open" if engine.dialect.name == "sqlite" else "reach"
+    return StorageError(f"cannot {verb} the database {redact_url(str(engine.url))}: {reason}")
 
 
 @contextmanager
@@ -88,9 +161,7 @@ def upgrade(engine: Engine) -> None:
     try:
         command.upgrade(alembic_config(engine), "head")
     except OperationalError as exc:
-        raise StorageError(
-            f"cannot reach the database {redact_url(str(engine.url))}: {exc.orig}"
-        ) from exc
+        raise unreachable(engine, exc) from exc
 
 
 def is_current(engine: Engine) -> bool:
@@ -100,19 +171,17 @@ def is_current(engine: Engine) -> bool:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision() == head
     except OperationalError as exc:
-        raise StorageError(
-            f"cannot reach the database {redact_url(str(engine.url))}: {exc.orig}"
-        ) from exc
+        raise unreachable(engine, exc) from exc
 
 
-def ready_engine(url: str | None = None) -> Engine:
+def ready_engine(url: str | None = None, *, create: bool = True) -> Engine:
     """An engine whose schema is current.
 
     The embedded SQLite default upgrades itself, so a newcomer never runs a migration by
     hand; a server database is upgraded only on request (``govwatch db upgrade``), because
     ops usually want to choose when a production schema changes.
     """
-    engine = make_engine(url)
+    engine = make_engine(url, create=create)
     if is_current(engine):
         return engine
     if engine.dialect.name == "sqlite":

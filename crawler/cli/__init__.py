@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.cli import alerts, check, crawl, db, demo, docs, routes, run, sources, status
 from crawler.cli.context import global_options
@@ -50,4 +51,8 @@ def main() -> None:
         sys.exit(1)
     except GovwatchError as exc:
         print(f"govwatch: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except SQLAlchemyError as exc:  # e.g. the server went away in the middle of a command
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"govwatch: database error: {type(exc).__name__}: {reason}", file=sys.stderr)
         sys.exit(1)

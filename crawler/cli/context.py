@@ -61,4 +61,11 @@ def pick_sources(ids: list[str], all_sources: bool) -> list[SourceConfig]:
 
 
 def engine() -> Engine:
+    """The configured database, created (SQLite) or upgraded as needed."""
     return ready_engine(database_url())
+
+
+def existing_engine() -> Engine:
+    """The configured database for read-only commands: a SQLite file that does not exist
+    is an error, never a new empty database."""
+    return ready_engine(database_url(), create=False)

@@ -14,6 +14,7 @@ from crawler.app_config import load_app_config
 from crawler.cli.context import engine, pick_sources, stdout
 from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
+from storage.run_owners import close_abandoned_runs
 
 
 def crawl_command(
@@ -31,6 +32,7 @@ def crawl_command(
     sources = pick_sources(source_ids or [], all_sources)
     config = load_app_config()
     database = engine()
+    close_abandoned_runs(database)
     summaries = run_on_reactor(
         crawl_sources(
             sources,

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crawler.cli.context import configured_sources, engine, stdout
+from crawler.cli.context import configured_sources, existing_engine, stdout
 from crawler.lease import LEASE_NAME
 from crawler.runs import FAILED_OUTCOMES
 from storage import queries
@@ -37,7 +37,7 @@ def status_command(
     sources = configured_sources()
     ids = list(sources)
     now = utcnow()
-    with transaction(engine()) as session:
+    with transaction(existing_engine()) as session:
         rows = queries.source_rows(session, ids)
         latest = queries.latest_runs(session, ids)
         failures = queries.last_failed_runs(session, ids, FAILED_OUTCOMES)
