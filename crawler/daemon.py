@@ -49,6 +49,7 @@ from crawler.reactor import reactor_loop
 from crawler.runner import spider_class_for
 from crawler.scheduler import SourceScheduler, trigger_for
 from crawler.sources import SourceConfig
+from crawler.web.metrics import healthz_metrics
 from storage import queries
 from storage.db import redact_url, transaction
 from storage.models import utcnow
@@ -234,7 +235,8 @@ class Daemon:
         port = self.config.scheduler.healthz_port
         if port is None:
             return None
-        return await serve_healthz(self.config.scheduler.healthz_host, port, self.health)
+        metrics = healthz_metrics(self.engine)  # Prometheus /metrics beside /healthz
+        return await serve_healthz(self.config.scheduler.healthz_host, port, self.health, metrics)
 
     async def health(self) -> tuple[bool, dict[str, str]]:
         """Process alive (we answer), scheduler running, database reachable."""

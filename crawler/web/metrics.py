@@ -7,7 +7,8 @@ restarts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -94,3 +95,13 @@ def metrics_registry(engine: Engine) -> CollectorRegistry:
 def render_metrics(registry: CollectorRegistry) -> bytes:
     """The text exposition format (``text/plain; version=0.0.4``)."""
     return generate_latest(registry)
+
+
+def healthz_metrics(engine: Engine) -> Callable[[], Awaitable[bytes]]:
+    """``/metrics`` for the daemon's ``/healthz`` port: read off the event loop's thread."""
+    registry = metrics_registry(engine)
+
+    async def scrape() -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(None, render_metrics, registry)
+
+    return scrape
