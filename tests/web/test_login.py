@@ -45,6 +45,7 @@ def test_beyond_loopback_reading_needs_a_login(public_site: str) -> None:
         assert answer.status == 303
         assert answer.headers["Location"].startswith("/login")
     assert browser.get("/login").status == 200
+    assert browser.get("/metrics").status == 200  # counts only, for Prometheus
 
 
 def test_login_then_read_then_logout(public_site: str) -> None:
@@ -64,6 +65,7 @@ def test_session_cookie_is_httponly_and_samesite(public_site: str) -> None:
     cookie = answer.headers["Set-Cookie"]
     assert "httponly" in cookie.lower()
     assert "samesite=strict" in cookie.lower()
+    assert "max-age=43200" in cookie.lower()  # 12 hours
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])

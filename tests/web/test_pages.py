@@ -213,6 +213,8 @@ def test_security_headers_and_no_inline_script(site: str) -> None:
     assert "unsafe-inline" not in policy
     assert re.search(r"<script(?![^>]*\bsrc=)", answer.body) is None  # every script has a src
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert answer.headers["Referrer-Policy"] == "same-origin"
     htmx = Browser(site).get("/static/htmx.min.js")
     assert htmx.status == 200
     assert "htmx" in htmx.body[:200]
