@@ -94,11 +94,21 @@ class SlackSettings(Durations):
         return None
 
 
+class WebSection(Strict):
+    """``govwatch run`` also serves the web app (docs/web.md) when ``enabled``."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    password_hash_file: Path | None = None
+
+
 class AppConfig(Strict):
     log_level: str = "INFO"
     health: HealthSettings = HealthSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     slack: SlackSettings = SlackSettings()
+    web: WebSection = WebSection()
 
 
 def default_app_config_path() -> Path:

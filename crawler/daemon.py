@@ -49,6 +49,7 @@ from crawler.reactor import reactor_loop
 from crawler.runner import spider_class_for
 from crawler.scheduler import SourceScheduler, trigger_for
 from crawler.sources import SourceConfig
+from crawler.web.inprocess import start_web
 from crawler.web.metrics import healthz_metrics
 from storage import queries
 from storage.db import redact_url, transaction
@@ -111,6 +112,7 @@ class Daemon:
         self.scheduler.start(self.sources)
         tasks = [asyncio.create_task(self._dispatch_loop()), asyncio.create_task(self._heartbeat())]
         server = await self._start_healthz()
+        web = start_web(self.engine, lambda: self.sources, self.config.web)  # docs/web.md
         logger.info(
             "Started: %d sources scheduled on %s (pid %d)%s; alerts go to %s",
             len(self.scheduler.sources),
@@ -121,6 +123,8 @@ class Daemon:
         )
         await self._stop.wait()
         await self._shutdown(tasks, server)
+        if web is not None:
+            web.stop()
         return self.exit_code
 
     def request_stop(self, reason: str, exit_code: int = 0) -> None:
