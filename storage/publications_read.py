@@ -4,8 +4,9 @@
 Search is substring search over title and summary, each whitespace-separated term required.
 On SQLite a term of three characters or more goes through the FTS5 trigram index
 (migration 0006); a shorter term — a one- or two-character Japanese, Chinese or Korean
-word — cannot be trigram-indexed and is matched with ``LIKE`` instead. On PostgreSQL every
-term is an ``ILIKE``, served by the ``pg_trgm`` GIN indexes.
+word — is looked up in the index's vocabulary (see :func:`_short_term`): absent, rare
+(searched through the trigrams that begin with it) or common (matched with ``LIKE``).
+On PostgreSQL every term is an ``ILIKE``, served by the ``pg_trgm`` GIN indexes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     exists,
+    false,
     func,
     literal,
     literal_column,
@@ -33,6 +35,10 @@ from storage.models import AlertOutbox, CrawlRun, Publication, Source
 from storage.search_schema import FTS_TABLE
 
 TRIGRAM = 3
+# A short word in at least this many rows is common: a newest-first LIKE scan meets a page
+# of matches long before an index lookup would have gathered them all.
+COMMON_ROWS = 2000
+SHORT_TERM_MAX_TRIGRAMS = 300
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ def list_publications(
 ) -> list[Publication]:
     """Matching publications, newest publication date first (undated last), then newest id."""
     dialect = session.get_bind().dialect.name
-    query = select(Publication).where(*_conditions(wanted, dialect))
+    query = select(Publication).where(*_conditions(session, wanted, dialect))
     query = _newest_first(query, dialect).limit(limit).offset(offset)
     return list(session.scalars(query))
 
@@ -189,7 +195,9 @@ def sources_by_state(session: Session) -> list[tuple[str, int]]:
 # --- building the query ---
 
 
-def _conditions(wanted: PublicationFilter, dialect: str) -> list[ColumnElement[bool]]:
+def _conditions(
+    session: Session, wanted: PublicationFilter, dialect: str
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     equal = {
         Publication.source_id: wanted.source,
@@ -205,15 +213,27 @@ def _conditions(wanted: PublicationFilter, dialect: str) -> list[ColumnElement[b
         conditions.append(Publication.published_on <= wanted.date_to)
     if wanted.topic:
         conditions.append(_has_topic(wanted.topic, dialect))
-    conditions.extend(_search_conditions(wanted.terms(), dialect))
+    conditions.extend(_search_conditions(session, wanted.terms(), dialect))
     return conditions
 
 
-def _search_conditions(terms: list[str], dialect: str) -> list[ColumnElement[bool]]:
+def _search_conditions(
+    session: Session, terms: list[str], dialect: str
+) -> list[ColumnElement[bool]]:
+    if dialect != "sqlite":
+        return [_like(term) for term in terms]
     conditions: list[ColumnElement[bool]] = []
-    indexed = [term for term in terms if len(term) >= TRIGRAM]
-    if dialect == "sqlite" and indexed:
-        match = " AND ".join(_fts_phrase(term) for term in indexed)
+    matches = [_fts_phrase(term) for term in terms if len(term) >= TRIGRAM]
+    for term in (term for term in terms if len(term) < TRIGRAM):
+        short = _short_term(session, term)
+        if short is None:
+            return [false()]  # the word occurs nowhere: nothing can match
+        if short:
+            matches.append(short)
+        else:
+            conditions.append(_like(term))
+    if matches:
+        match = " AND ".join(matches)
         conditions.append(
             Publication.id.in_(
                 select(literal_column("rowid"))
@@ -221,16 +241,36 @@ def _search_conditions(terms: list[str], dialect: str) -> list[ColumnElement[boo
                 .where(text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=match))
             )
         )
-        terms = [term for term in terms if len(term) < TRIGRAM]
-    for term in terms:
-        pattern = f"%{_escape_like(term)}%"
-        conditions.append(
-            or_(
-                Publication.title.ilike(pattern, escape="\\"),
-                func.coalesce(Publication.summary, "").ilike(pattern, escape="\\"),
-            )
-        )
     return conditions
+
+
+def _short_term(session: Session, term: str) -> str | None:
+    """How to find a one- or two-character word on SQLite.
+
+    Every occurrence starts an indexed trigram (the index pads each value, migration 0006),
+    so the vocabulary says which trigrams begin with the word and in how many rows each is.
+    None: it occurs nowhere. ``""``: it is common, so scanning newest-first with LIKE finds
+    a page quickly. Otherwise an FTS expression, any of those trigrams.
+    """
+    folded = term.lower()
+    rows = session.execute(
+        text(
+            "SELECT term, doc FROM publications_fts_vocab WHERE term >= :low AND term < :high"
+        ).bindparams(low=folded, high=folded + "\U0010ffff")
+    ).all()
+    if not rows:
+        return None
+    if len(rows) > SHORT_TERM_MAX_TRIGRAMS or max(int(doc) for _, doc in rows) >= COMMON_ROWS:
+        return ""
+    return "(" + " OR ".join(_fts_phrase(str(trigram)) for trigram, _ in rows) + ")"
+
+
+def _like(term: str) -> ColumnElement[bool]:
+    pattern = f"%{_escape_like(term)}%"
+    return or_(
+        Publication.title.ilike(pattern, escape="\\"),
+        func.coalesce(Publication.summary, "").ilike(pattern, escape="\\"),
+    )
 
 
 def _fts_phrase(term: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 FTS_TABLE = "publications_fts"
+FTS_VOCAB_TABLE = "publications_fts_vocab"
 SEARCH_INDEXES = frozenset(
     {"ix_publications_newest", "ix_publications_title_trgm", "ix_publications_summary_trgm"}
 )

@@ -39,7 +39,11 @@ def expected_for(query: str, seeded: Seeded) -> set[int]:
     "query",
     [
         "半導体",  # Japanese, 3 characters: the trigram index
-        "電池",  # Japanese, 2 characters: too short for trigrams, the LIKE fallback
+        "電池",  # Japanese, 2 characters: shorter than a trigram
+        "改正",  # two characters at the very end of a title
+        "발표",  # Korean, two characters at the end
+        "正",  # one character, the last of its title
+        "猫",  # one character that occurs nowhere
         "人工智能",  # Chinese
         "智",  # Chinese, one character
         "반도체",  # Korean

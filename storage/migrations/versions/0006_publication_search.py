@@ -1,8 +1,9 @@
 """publication search: full-text search over titles and summaries in every language
 
-SQLite: an FTS5 table with the ``trigram`` tokenizer (substring search that needs no word
-breaker, so Japanese, Chinese and Korean work like English and German), filled from the
-existing rows and kept in sync by triggers on ``publications``.
+SQLite: a contentless FTS5 table with the ``trigram`` tokenizer (substring search that needs
+no word breaker, so Japanese, Chinese and Korean work like English and German) and its
+vocabulary table, filled from the existing rows and kept in sync by triggers on
+``publications``.
 PostgreSQL: ``pg_trgm`` GIN indexes on title and summary, which PostgreSQL keeps in sync by
 itself and which serve ``ILIKE '%…%'``.
 Both: an index for the newest-first list.
@@ -28,25 +29,32 @@ depends_on = None
 
 logger = logging.getLogger("alembic.runtime.migration")
 
+# Each value is indexed with two U+001F characters appended: then every occurrence of a one-
+# or two-character word is the start of some trigram, so the vocabulary table can tell
+# whether (and roughly how often) it occurs. The table is contentless: it only answers rowids.
+
 SQLITE_UPGRADE = [
     """CREATE VIRTUAL TABLE publications_fts USING fts5(
-        title, summary, content='publications', content_rowid='id', tokenize='trigram')""",
+        title, summary, content='', tokenize='trigram')""",
+    "CREATE VIRTUAL TABLE publications_fts_vocab USING fts5vocab(publications_fts, 'row')",
     """CREATE TRIGGER publications_fts_insert AFTER INSERT ON publications BEGIN
         INSERT INTO publications_fts(rowid, title, summary)
-        VALUES (new.id, new.title, new.summary);
+        VALUES (new.id, new.title || char(31, 31), coalesce(new.summary, '') || char(31, 31));
     END""",
     """CREATE TRIGGER publications_fts_delete AFTER DELETE ON publications BEGIN
         INSERT INTO publications_fts(publications_fts, rowid, title, summary)
-        VALUES ('delete', old.id, old.title, old.summary);
+        VALUES ('delete', old.id, old.title || char(31, 31), coalesce(old.summary, '') || char(31, 31));
     END""",
     """CREATE TRIGGER publications_fts_update AFTER UPDATE OF title, summary ON publications
     BEGIN
         INSERT INTO publications_fts(publications_fts, rowid, title, summary)
-        VALUES ('delete', old.id, old.title, old.summary);
+        VALUES ('delete', old.id, old.title || char(31, 31), coalesce(old.summary, '') || char(31, 31));
         INSERT INTO publications_fts(rowid, title, summary)
-        VALUES (new.id, new.title, new.summary);
+        VALUES (new.id, new.title || char(31, 31), coalesce(new.summary, '') || char(31, 31));
     END""",
-    "INSERT INTO publications_fts(publications_fts) VALUES ('rebuild')",
+    """INSERT INTO publications_fts(rowid, title, summary)
+        SELECT id, title || char(31, 31), coalesce(summary, '') || char(31, 31)
+        FROM publications""",
     "CREATE INDEX ix_publications_newest ON publications (published_on, id)",
 ]
 
@@ -55,6 +63,7 @@ SQLITE_DOWNGRADE = [
     "DROP TRIGGER IF EXISTS publications_fts_update",
     "DROP TRIGGER IF EXISTS publications_fts_delete",
     "DROP TRIGGER IF EXISTS publications_fts_insert",
+    "DROP TABLE IF EXISTS publications_fts_vocab",
     "DROP TABLE IF EXISTS publications_fts",
 ]
 
