@@ -5,9 +5,10 @@
 Seeds a temporary SQLite file through the project's own ``store_publication`` (so the FTS5
 triggers of migration 0006 index every row as a crawl would) with titles and summaries in
 Japanese, Chinese, Korean, English and German, then serves the real app with uvicorn on
-127.0.0.1 and times, over HTTP, the first page of the list and searches of every kind: one-
-and two-character CJK words (the LIKE fallback), longer CJK words and English/German words
-(the trigram index), and two-word queries. ``--database FILE`` keeps/reuses the file.
+127.0.0.1 and times, over HTTP, the first page of the list and searches of every kind: one- and
+two-character CJK words that are common (LIKE scan), rare or absent (the index's
+vocabulary), longer CJK words and English/German words (the trigram index), two-word
+queries and words found nowhere. ``--database FILE`` keeps the file / reuses it.
 
 Prints p50 / p95 / max per kind; figures go to docs/performance.md with this command.
 """
@@ -49,12 +50,18 @@ WORDS = {
            "Export", "Künstliche", "Intelligenz", "Bericht", "Sicherheit", "Verordnung",
            "Handel", "Klimaschutz", "Lieferkette", "Mittelstand"],
 }  # fmt: skip
+RARE = ["猫舌", "雪国", "桜", "鯨", "熊猫", "고래", "눈"]  # one publication in 97 has one
+ABSENT = ["犬", "蛇", "곰", "龍", "虎穴"]
 JOIN = {"ja": "", "zh": "", "ko": " ", "en": " ", "de": " "}
 COUNTRY = {"ja": "JP", "zh": "CN", "ko": "KR", "en": "US", "de": "DE"}
 
 
 def text(rng: random.Random, language: str, count: int) -> str:
     return JOIN[language].join(rng.choice(WORDS[language]) for _ in range(count))
+
+
+def rare(n: int) -> str:
+    return f" {RARE[n // 97 % len(RARE)]}" if n % 97 == 0 else ""
 
 
 def seed(url: str, count: int) -> None:
@@ -73,7 +80,7 @@ def seed(url: str, count: int) -> None:
                 item = Item(
                     source_id=source_id,
                     url=f"https://example.org/{source_id}/{done}",
-                    title=text(rng, language, 5) + f" {done}",
+                    title=text(rng, language, 5) + f" {done}" + rare(done),
                     summary=text(rng, language, 18),
                     published=date(2026, 11, 30) - timedelta(days=rng.randrange(3000)),
                     language=language,
@@ -97,7 +104,7 @@ def timed(base: str, path: str, headers: dict[str, str] | None = None) -> float:
 
 
 def queries(rng: random.Random) -> dict[str, list[str]]:
-    short_cjk = [w[:2] for lang in ("ja", "zh") for w in WORDS[lang]] + ["規", "智", "체"]
+    common_short = [w[:2] for lang in ("ja", "zh") for w in WORDS[lang]] + ["規", "智", "체"]
     long_cjk = [w for lang in ("ja", "zh", "ko") for w in WORDS[lang] if len(w) >= 3]
     latin = [w.lower() for lang in ("en", "de") for w in WORDS[lang]]
     two_words = [
@@ -105,9 +112,11 @@ def queries(rng: random.Random) -> dict[str, list[str]]:
     ]
     rare = ["zzqx", "該当なし", "没有结果", "없는말"]
     return {
-        "1-2 character CJK (LIKE)": short_cjk,
-        "3+ character CJK (trigram)": long_cjk,
-        "English / German (trigram)": latin,
+        "1-2 char CJK, common": common_short,
+        "1-2 char CJK, rare": [word for word in RARE if len(word) <= 2],
+        "1-2 char CJK, absent": [word for word in ABSENT if len(word) <= 2],
+        "3+ char CJK": long_cjk,
+        "English / German": latin,
         "two words": two_words,
         "no match": rare,
     }
@@ -117,7 +126,7 @@ def report(name: str, times: list[float]) -> None:
     times = sorted(times)
     p95 = times[max(0, int(len(times) * 0.95) - 1)]
     print(
-        f"{name:32} n={len(times):4}  p50 {statistics.median(times):7.1f} ms"
+        f"{name:28} n={len(times):4}  p50 {statistics.median(times):7.1f} ms"
         f"  p95 {p95:7.1f} ms  max {times[-1]:7.1f} ms"
     )
 
