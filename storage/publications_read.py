@@ -35,8 +35,8 @@ from storage.models import AlertOutbox, CrawlRun, Publication, Source
 from storage.search_schema import FTS_TABLE
 
 TRIGRAM = 3
-# A short word in at least this many rows is common: a newest-first LIKE scan meets a page
-# of matches long before an index lookup would have gathered them all.
+# A short word whose trigrams are in this many rows (counted per trigram) is common: a
+# newest-first LIKE scan meets a page of matches before an index lookup gathers them all.
 COMMON_ROWS = 2000
 SHORT_TERM_MAX_TRIGRAMS = 300
 
@@ -260,7 +260,7 @@ def _short_term(session: Session, term: str) -> str | None:
     ).all()
     if not rows:
         return None
-    if len(rows) > SHORT_TERM_MAX_TRIGRAMS or max(int(doc) for _, doc in rows) >= COMMON_ROWS:
+    if len(rows) > SHORT_TERM_MAX_TRIGRAMS or sum(int(doc) for _, doc in rows) >= COMMON_ROWS:
         return ""
     return "(" + " OR ".join(_fts_phrase(str(trigram)) for trigram, _ in rows) + ")"
 
