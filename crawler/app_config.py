@@ -135,12 +135,22 @@ class RetentionSettings(Durations):
         return RetentionPolicy(self.crawl_runs, self.delivered_alerts, self.url_validators)
 
 
+class WebSection(Strict):
+    """``govwatch run`` also serves the web app (docs/web.md) when ``enabled``."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    password_hash_file: Path | None = None
+
+
 class AppConfig(Strict):
     log_level: str = "INFO"
     health: HealthSettings = HealthSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     slack: SlackSettings = SlackSettings()
     retention: RetentionSettings = RetentionSettings()
+    web: WebSection = WebSection()
     # The routing rules checked with this configuration (set by read_app_config).
     _routing: RoutingConfig | None = PrivateAttr(default=None)
 

@@ -58,6 +58,8 @@ from crawler.reactor import reactor_loop
 from crawler.runner import spider_class_for
 from crawler.scheduler import SourceScheduler, trigger_for
 from crawler.sources import SourceConfig
+from crawler.web.inprocess import start_web
+from crawler.web.metrics import healthz_metrics
 from storage import queries
 from storage.db import redact_url, transaction
 from storage.models import utcnow
@@ -129,6 +131,7 @@ class Daemon:
             asyncio.create_task(self._retention_loop()),
         ]
         server = await self._start_healthz()
+        web = start_web(self.engine, lambda: self.sources, self.config.web)  # docs/web.md
         logger.info(
             "Started: %d sources scheduled on %s (pid %d)%s; alerts go to %s",
             len(self.scheduler.sources),
@@ -139,6 +142,8 @@ class Daemon:
         )
         await self._stop.wait()
         await self._shutdown(tasks, server)
+        if web is not None:
+            web.stop()
         return self.exit_code
 
     def request_stop(self, reason: str, exit_code: int = 0) -> None:
@@ -360,7 +365,8 @@ class Daemon:
         port = self.config.scheduler.healthz_port
         if port is None:
             return None
-        return await serve_healthz(self.config.scheduler.healthz_host, port, self.health)
+        metrics = healthz_metrics(self.engine)  # Prometheus /metrics beside /healthz
+        return await serve_healthz(self.config.scheduler.healthz_host, port, self.health, metrics)
 
     async def health(self) -> tuple[bool, dict[str, str]]:
         """Process alive (we answer), scheduler running, database reachable."""

@@ -1,7 +1,8 @@
 """``/healthz`` for process supervisors: a tiny HTTP answer on the daemon's own loop.
 
 200 with ``{"status": "ok", "scheduler": …, "database": …}`` when the probe says healthy,
-503 when not, 404 for any other path. It runs on the reactor's asyncio loop, so an answer
+503 when not; ``/metrics`` the Prometheus text when a metrics source is given; 404 for any
+other path. It runs on the reactor's asyncio loop, so an answer
 also proves that loop is not stuck.
 """
 
@@ -15,13 +16,17 @@ from collections.abc import Awaitable, Callable
 from crawler.errors import StorageError
 
 Probe = Callable[[], Awaitable[tuple[bool, dict[str, str]]]]
+Metrics = Callable[[], Awaitable[bytes]]
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-async def serve_healthz(host: str, port: int, probe: Probe) -> asyncio.Server:
-    """Start answering ``GET /healthz`` on ``host:port``."""
+async def serve_healthz(
+    host: str, port: int, probe: Probe, metrics: Metrics | None = None
+) -> asyncio.Server:
+    """Start answering ``GET /healthz`` (and ``GET /metrics``) on ``host:port``."""
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _answer(reader, writer, probe)
+        await _answer(reader, writer, probe, metrics)
 
     try:
         return await asyncio.start_server(answer, host, port)
@@ -29,7 +34,12 @@ async def serve_healthz(host: str, port: int, probe: Probe) -> asyncio.Server:
         raise StorageError(f"cannot serve /healthz on port {port}: {exc.strerror}") from exc
 
 
-async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, probe: Probe) -> None:
+async def _answer(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    probe: Probe,
+    metrics: Metrics | None = None,
+) -> None:
     try:
         async with asyncio.timeout(5):
             request = await reader.readline()
@@ -39,14 +49,18 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pr
         writer.close()
         return
     parts = request.decode("latin-1").split()
-    if len(parts) >= 2 and parts[1].split("?")[0] == "/healthz":
+    path = parts[1].split("?")[0] if len(parts) >= 2 else ""
+    content_type = "application/json"
+    if path == "/healthz":
         healthy, body = await probe()
         status = "200 OK" if healthy else "503 Service Unavailable"
+        payload = json.dumps(body).encode()
+    elif path == "/metrics" and metrics is not None:
+        status, content_type, payload = "200 OK", METRICS_TYPE, await metrics()
     else:
-        status, body = "404 Not Found", {"error": "try /healthz"}
-    payload = json.dumps(body).encode()
+        status, payload = "404 Not Found", json.dumps({"error": "try /healthz"}).encode()
     writer.write(
-        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+        f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
         + payload
     )

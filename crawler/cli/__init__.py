@@ -12,7 +12,20 @@ import sys
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.cli import alerts, check, crawl, db, demo, docs, routes, run, sources, status
+from crawler.cli import (
+    alerts,
+    check,
+    crawl,
+    db,
+    demo,
+    docs,
+    publications,
+    routes,
+    run,
+    sources,
+    status,
+    web,
+)
 from crawler.cli.context import global_options
 from crawler.errors import ConfigError, GovwatchError, StorageError
 
@@ -35,6 +48,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(routes.app, name="routes")
 app.add_typer(docs.app, name="docs")
+app.add_typer(publications.app, name="publications")
+app.command("web")(web.web_command)
 
 
 def main() -> None:

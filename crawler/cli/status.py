@@ -13,10 +13,12 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from crawler.cli.context import configured_sources, existing_engine, stdout
 from crawler.lease import LEASE_NAME
 from crawler.runs import FAILED_OUTCOMES
+from crawler.sources import SourceConfig
 from storage import queries
 from storage.db import transaction
 from storage.models import utcnow
@@ -35,14 +37,29 @@ def status_command(
     Example: govwatch status --json
     """
     sources = configured_sources()
-    ids = list(sources)
     now = utcnow()
     with transaction(existing_engine()) as session:
-        rows = queries.source_rows(session, ids)
-        latest = queries.latest_runs(session, ids)
-        failures = queries.last_failed_runs(session, ids, FAILED_OUTCOMES)
-        weekly = queries.new_items_since(session, now - timedelta(days=7))
+        report = build_report(session, sources, now)
         lease = queries.read_lease(session, LEASE_NAME)
+    if as_json:
+        for entry in report:
+            print(json.dumps(entry, ensure_ascii=False))
+    else:
+        _print_table(report, now)
+        stdout.print(_scheduler_line(lease, now))
+    if any(entry["state"] == "broken" for entry in report):
+        raise typer.Exit(1)
+
+
+def build_report(
+    session: Session, sources: dict[str, SourceConfig], now: datetime
+) -> list[dict[str, Any]]:
+    """One entry per configured source: what ``status --json`` prints and ``/sources`` shows."""
+    ids = list(sources)
+    rows = queries.source_rows(session, ids)
+    latest = queries.latest_runs(session, ids)
+    failures = queries.last_failed_runs(session, ids, FAILED_OUTCOMES)
+    weekly = queries.new_items_since(session, now - timedelta(days=7))
     report = []
     for source_id, source in sources.items():
         row, run, failed = rows.get(source_id), latest.get(source_id), failures.get(source_id)
@@ -65,14 +82,7 @@ def status_command(
                 "last_error_at": _iso(failed.started_at if failed else None),
             }
         )
-    if as_json:
-        for entry in report:
-            print(json.dumps(entry, ensure_ascii=False))
-    else:
-        _print_table(report, now)
-        stdout.print(_scheduler_line(lease, now))
-    if any(entry["state"] == "broken" for entry in report):
-        raise typer.Exit(1)
+    return report
 
 
 def _print_table(report: list[dict[str, Any]], now: datetime) -> None:

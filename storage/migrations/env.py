@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from storage.db import make_engine
 from storage.models import Base
+from storage.search_schema import include_object
 
 engine: Engine = context.config.attributes.get("engine") or make_engine()
 
@@ -15,6 +16,7 @@ with engine.connect() as connection:
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
