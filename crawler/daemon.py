@@ -309,15 +309,19 @@ class Daemon:
         self.outage.miss(source_ids, started)
 
     async def _database_back(self) -> None:
-        """The lock is ours again: record what the outage broke, tell ops once, go on."""
-        began, reason, missed = self.outage.end()
+        """The lock is ours again: record what the outage broke, tell ops once, go on.
+
+        The outage stays open until its record is written: a crawl broken meanwhile adds to
+        it instead of starting a second outage (a second "unreachable" line and notice)."""
+        began, reason, missed = self.outage.down_since, self.outage.reason, list(self.outage.missed)
+        self.scheduler.database_down = False  # crawls may start again
         loop = asyncio.get_running_loop()
         try:
             recorded = await loop.run_in_executor(None, self._record_outage, began, reason, missed)
         except SQLAlchemyError:
-            self.outage.restore(began, reason, missed)
+            self.scheduler.database_down = True
             return
-        self.scheduler.database_down = False
+        self.outage.recorded(len(missed))
         logger.warning(
             "The database is reachable again after %s; re-took the scheduler lock; "
             "%d runs recorded as interrupted",

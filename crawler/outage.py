@@ -46,17 +46,15 @@ class DatabaseOutage:
     def miss(self, source_ids: list[str], started_at: datetime) -> None:
         self.missed.append(MissedCrawl(tuple(source_ids), started_at))
 
-    def end(self) -> tuple[datetime | None, str, list[MissedCrawl]]:
-        """Close the outage; return when it began, why, and the crawls it broke."""
-        began, reason, missed = self.down_since, self.reason, self.missed
-        self.down_since, self.reason, self.missed = None, "", []
-        return began, reason, missed
-
-    def restore(self, began: datetime | None, reason: str, missed: list[MissedCrawl]) -> None:
-        """Undo :meth:`end` when recording the outage failed (the database went again)."""
-        self.down_since = self.down_since or began
-        self.reason = self.reason or reason
-        self.missed = missed + self.missed
+    def recorded(self, count: int) -> bool:
+        """The first ``count`` missed crawls are on record; the outage ends unless crawls
+        were missed meanwhile (the database went again while the record was written).
+        True when the outage is over."""
+        del self.missed[:count]
+        if self.missed:
+            return False
+        self.down_since, self.reason = None, ""
+        return True
 
 
 def describe_error(exc: BaseException) -> str:
