@@ -13,6 +13,14 @@ invalid items, errors); :meth:`RunState.record` turns that into an outcome:
 - ``timeout``       the source did not answer in time
 - ``parse_error``   the body is not a readable feed / JSON document
 - ``fetch_error``   DNS, refused connection, size cap, unsafe redirect …
+- ``store_error``   an item could not be stored (the database refused it); the URLs'
+                    validators are not saved, so the next run fetches everything again
+- ``error``         an unexpected exception in govwatch itself (named in ``error``)
+
+Every item that reaches the pipelines (or that the spider rejects) ends in exactly one of
+three counts: ``items_new`` (stored now), ``items_duplicate`` (already known: the same
+document of this source, or moved to a new URL), ``items_invalid`` (with the reason in
+``error``); so ``items_parsed == items_new + items_duplicate + items_invalid``.
 
 ``govwatch run`` also closes a run cut off by its shutdown timeout as ``interrupted``
 (crawler/daemon.py); health treats that as neither success nor failure.
@@ -23,6 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Self, cast
 
 from scrapy.crawler import Crawler
@@ -38,8 +47,19 @@ if TYPE_CHECKING:
 
 Router = Callable[[Publication], Sequence[str]]
 FAILED_OUTCOMES = frozenset(
-    {"empty", "http_error", "blocked", "timeout", "parse_error", "fetch_error"}
+    {
+        "empty",
+        "http_error",
+        "blocked",
+        "timeout",
+        "parse_error",
+        "fetch_error",
+        "store_error",
+        "error",
+    }
 )
+COMPLETE_OUTCOMES = frozenset({"ok", "partial", "not_modified"})
+"""Outcomes of a run that read every URL of its source: one of these ends a baseline."""
 
 
 class BlockedError(FetchError):
@@ -56,6 +76,25 @@ class HttpStatusError(FetchError):
     def __init__(self, source_id: str, url: str, status: int) -> None:
         self.status = status
         super().__init__(source_id, url, f"HTTP {status}")
+
+
+class StoreFailed(SourceError):
+    """An item could not be written to the database; the run fails, nothing is hidden."""
+
+
+class CrawlCrashed(SourceError):
+    """govwatch itself raised something unexpected while crawling this source."""
+
+
+@dataclass
+class MoveCandidate:
+    """A "new" item whose title and day match a stored publication of the same source at
+    another URL; settled when the run ends (moved if most new items look like this)."""
+
+    item: Publication
+    known_id: int
+    known_key: str  # the stored doc_key: if this run also saw it, nothing moved
+    known_url: str
 
 
 @dataclass
@@ -76,6 +115,11 @@ class RunState:
     not_modified_urls: set[str] = field(default_factory=set)
     items_parsed: int = 0
     items_new: int = 0
+    items_duplicate: int = 0
+    items_moved: int = 0
+    baseline_since: datetime | None = None
+    seen_doc_keys: set[str] = field(default_factory=set)
+    move_candidates: list[MoveCandidate] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     items: list[Publication] = field(default_factory=list)
@@ -107,7 +151,13 @@ class RunState:
             items_new=self.items_new,
             items_invalid=len(self.invalid),
             error=error,
+            items_duplicate=self.items_duplicate,
         )
+
+    @property
+    def completes_baseline(self) -> bool:
+        """Whether this run, if it is a baseline, has read every URL of its source."""
+        return self._judge()[0] in COMPLETE_OUTCOMES
 
     def _judge(self) -> tuple[str, str | None]:
         if self.errors:
@@ -154,6 +204,10 @@ def _outcome_of(error: SourceError) -> str:
         return "empty"
     if isinstance(error, FeedParseError):
         return "parse_error"
+    if isinstance(error, StoreFailed):
+        return "store_error"
+    if isinstance(error, CrawlCrashed):
+        return "error"
     return "fetch_error"
 
 
