@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
 from scrapy.exceptions import DropItem
+from sqlalchemy.orm import Session
 
 from crawler.items import Publication
 from crawler.runs import MoveCandidate, RunAware, RunState, StoreFailed
@@ -50,23 +51,31 @@ def _moment(published: date | datetime | None) -> datetime:
     return datetime.combine(published, time(), tzinfo=UTC)
 
 
-def store_item(run: RunState, item: Publication) -> bool:
-    """Store one item in its own transaction; True when it was new. Counts it."""
+def store_item(run: RunState, item: Publication) -> None:
+    """Store one item in its own transaction, and count it new or duplicate."""
     if run.engine is None:
         raise RuntimeError("store_item needs a run with a database")
-    router = run.router or console_only
     with transaction(run.engine) as session:
-        result = store_publication(
-            session,
-            item,
-            run_id=run.run_id,
-            destinations=router(item) if is_alerting(run, item) else (),
-        )
-    if result.is_new:
+        is_new = _insert(session, run, item)
+    _count(run, is_new)
+
+
+def _insert(session: Session, run: RunState, item: Publication) -> bool:
+    router = run.router or console_only
+    result = store_publication(
+        session,
+        item,
+        run_id=run.run_id,
+        destinations=router(item) if is_alerting(run, item) else (),
+    )
+    return result.is_new
+
+
+def _count(run: RunState, is_new: bool) -> None:
+    if is_new:
         run.items_new += 1
     else:
         run.items_duplicate += 1
-    return result.is_new
 
 
 class StorePipeline(RunAware):
@@ -89,12 +98,18 @@ class StorePipeline(RunAware):
         return item
 
     def _store(self, run: RunState, item: Publication) -> None:
+        """One transaction: held back as a move candidate, or stored and counted."""
         if run.engine is None:
             raise RuntimeError("storing needs a run with a database")
         run.seen_doc_keys.add(stored_doc_key(item.doc_key))
+        candidate: MoveCandidate | None = None
         with transaction(run.engine) as session:
             known = None if is_stored(session, item) else known_elsewhere(session, item)
             if known is not None:
-                run.move_candidates.append(MoveCandidate(item, known.id, known.doc_key, known.url))
-                return
-        store_item(run, item)
+                candidate = MoveCandidate(item, known.id, known.doc_key, known.url)
+            else:
+                is_new = _insert(session, run, item)
+        if candidate is not None:
+            run.move_candidates.append(candidate)
+        else:
+            _count(run, is_new)
