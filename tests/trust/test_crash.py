@@ -5,7 +5,6 @@ counted invalid with the reason; a crawl that cannot run is a recorded run with 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,18 +49,25 @@ def test_an_item_a_pipeline_stage_raised_on_is_counted_invalid_with_the_reason(
     assert "not an absolute http(s) URL" in summary.error
 
 
+class SpiderWithABug(FeedSpider):
+    """A spider that reads a setting its source does not have: a plain bug, not a
+    SourceError, raised while the crawl is being set up."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.section = {"feed": "news"}[self.source.doc_type or "none"]
+
+
 def test_a_crawl_that_cannot_run_is_a_recorded_run_with_outcome_error(
-    pages: PageServer, sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pages: PageServer, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    routing = tmp_path / "routing.yaml"
-    routing.write_text("topics: [this is: not, a mapping\n", encoding="utf-8")
-    monkeypatch.setenv("GOVWATCH_ROUTING", str(routing))
+    monkeypatch.setitem(runner.GENERIC_SPIDERS, "feed", SpiderWithABug)
     feed = LiveFeed(pages, [numbered(1)])
     summary = crawl(make_source(urls=[feed.url]), sqlite_engine)[0]
     assert summary.outcome == "error"
     assert summary.failed
     assert summary.error is not None
-    assert "the crawl crashed" in summary.error
+    assert "KeyError" in summary.error
     with transaction(sqlite_engine) as session:
         runs: list[Any] = list(session.scalars(select(CrawlRun)))
         assert [(run.outcome, run.finished_at is not None) for run in runs] == [("error", True)]
