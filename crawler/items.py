@@ -11,6 +11,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crawler.urls import identity_url
+
 
 class Attachment(BaseModel):
     """A file linked from a publication (usually a PDF); size in bytes when the site says."""
@@ -27,7 +29,10 @@ class Publication(BaseModel):
     """One document a source published.
 
     ``native_id`` is the source's own identifier when it has one (a feed guid, an EC
-    reference code such as ``IP/26/614``); otherwise the canonical URL identifies the item.
+    reference code such as ``IP/26/614``); otherwise the canonical URL identifies the item
+    (in its :func:`~crawler.urls.identity_url` form). ``url_identifies`` is False when the
+    entry had no link of its own and ``url`` is only the page it was read from: then the
+    identity is the title and date, never that shared URL.
     ``published`` is a ``date`` when the source gives only a day, or an aware ``datetime``.
     """
 
@@ -38,6 +43,7 @@ class Publication(BaseModel):
     title: str
     published: date | datetime | None = None
     native_id: str | None = None
+    url_identifies: bool = Field(default=True, exclude=True)  # not part of the item's data
     language: str | None = None
     country: str | None = None
     publisher: str | None = None
@@ -48,8 +54,17 @@ class Publication(BaseModel):
 
     @property
     def doc_key(self) -> str:
-        """The per-source dedup key: the native id when the source has one, else the URL."""
-        return self.native_id or self.url
+        """The per-source dedup key: the native id when the source has one, else the URL
+        without scheme or ``www.`` differences, else (no link of its own) title and date."""
+        if self.native_id:
+            return self.native_id
+        if self.url_identifies:
+            try:
+                return identity_url(self.url)
+            except ValueError:
+                return self.url
+        published = self.published.isoformat() if self.published is not None else "undated"
+        return f"title:{self.title}|{published}"
 
     def to_json_dict(self) -> dict[str, object]:
         """The stable machine form printed by ``govwatch check --json`` (see docs/cli.md)."""

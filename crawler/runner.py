@@ -2,8 +2,10 @@
 
 :func:`crawl_sources` is the single entry point used by ``govwatch crawl``, ``check``,
 the demo and the scheduler: it opens a run per source (baseline flag, stored validators),
-runs the source's spider through one shared :class:`AsyncCrawlerRunner`, then judges and
-records the outcome and keeps the new validators only if everything parsed was stored.
+runs the source's spider through one shared :class:`AsyncCrawlerRunner`, settles moved
+documents (:mod:`crawler.moves`), then judges and records the outcome and keeps the new
+validators only if everything parsed was stored. Whatever is raised while crawling, each
+run is recorded with an outcome (``error`` for an unexpected exception), never left open.
 It must be awaited on the reactor's loop (:mod:`crawler.reactor`).
 """
 
@@ -23,11 +25,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from crawler import settings as crawl_settings
+from crawler.alerts.router import ops_destination
 from crawler.app_config import AppConfig, load_app_config
 from crawler.errors import ConfigError, FetchError
 from crawler.health import record_health
 from crawler.items import Publication
-from crawler.runs import Router, RunState
+from crawler.moves import settle_moves
+from crawler.runs import COMPLETE_OUTCOMES, CrawlCrashed, Router, RunState, StoreFailed
 from crawler.sources import SourceConfig
 from spiders.base import BatchSpider, SourceSpider
 from spiders.feed import FeedSpider
@@ -76,7 +80,9 @@ class RunSummary:
     is_baseline: bool
     duration: float
     items: list[Publication] = field(default_factory=list)
-    duplicates: int = 0  # entries repeated within one response, emitted once
+    items_duplicate: int = 0
+    items_moved: int = 0
+    repeated: int = 0  # entries repeated within one response, emitted once
     unknown_types: dict[str, int] = field(default_factory=dict)  # type labels not mapped
     layout_suggestion: str | None = None  # selectors the layout fallback suggests (YAML)
 
@@ -138,8 +144,16 @@ async def crawl_sources(
         config = options.app_config or load_app_config()  # a bad file stops us before crawling
         _open_runs(engine, states)
     settings = {"DOWNLOAD_SLOTS": download_slots(sources), **options.settings}
-    runner = AsyncCrawlerRunner(scrapy_settings(settings))
-    await asyncio.gather(*(_crawl_batch(runner, batch) for batch in _batches(states)))
+    try:
+        runner = AsyncCrawlerRunner(scrapy_settings(settings))
+        await asyncio.gather(*(_crawl_batch(runner, batch) for batch in _batches(states)))
+    except Exception as exc:  # recorded on every run below, never an open run
+        logger.exception("Crawling %d sources failed", len(states))
+        for state in states:
+            state.fail(CrawlCrashed(state.source.id, None, _crash_text(exc)))
+    if engine is not None and not options.dry_run:
+        for state in states:
+            _settle(state, ops_destination(config))
     duration = time.monotonic() - started
     records = [(state, state.record()) for state in states]
     if engine is not None and not options.dry_run:
@@ -193,22 +207,43 @@ async def _crawl_batch(runner: AsyncCrawlerRunner, states: list[RunState]) -> No
     except Exception as exc:  # one crawl's crash is recorded on each of its runs
         logger.exception("A crawl of %d sources crashed", len(spiders))
         for spider in spiders:
-            spider.run.fail(
-                FetchError(
-                    spider.source.id, None, f"the crawl crashed: {type(exc).__name__}: {exc}"
-                )
-            )
+            spider.run.fail(CrawlCrashed(spider.source.id, None, _crash_text(exc)))
+
+
+def _crash_text(exc: BaseException) -> str:
+    return f"the crawl crashed: {type(exc).__name__}: {exc}"
+
+
+def _settle(state: RunState, destination: str) -> None:
+    """Settle the run's move candidates; if that fails, they count invalid and the run fails."""
+    pending = list(state.move_candidates)
+    try:
+        settle_moves(state, destination)
+    except Exception as exc:
+        logger.exception("Settling moved publications of %s failed", state.source.id)
+        reason = f"could not be stored: {type(exc).__name__}: {exc}"
+        uncounted = state.items_parsed - state.items_new - state.items_duplicate
+        uncounted -= len(state.invalid)
+        for candidate in pending[len(pending) - min(max(uncounted, 0), len(pending)) :]:
+            state.note_invalid(candidate.item.url, reason)
+        state.fail(StoreFailed(state.source.id, None, reason))
 
 
 def _open_runs(engine: Engine, states: list[RunState]) -> None:
-    """Open a run per source in one transaction (a few queries, whatever the batch size)."""
+    """Open a run per source in one transaction (a few queries, whatever the batch size).
+
+    A source is in baseline until a run has read all its URLs (``baseline_completed_at``),
+    not merely until something is stored: an interrupted first crawl stays a baseline.
+    """
     source_ids = [state.source.id for state in states]
     with transaction(engine) as session:
         queries.sync_sources(session, [(state.source.id, state.source.name) for state in states])
-        seen = queries.sources_with_publications(session, source_ids)
+        baselines = queries.baseline_states(session, source_ids)
         validators = queries.load_all_validators(session, source_ids)
         for state in states:
-            state.is_baseline = state.source.id not in seen
+            completed_at, first_run_at = baselines[state.source.id]
+            state.is_baseline = completed_at is None
+            state.baseline_since = first_run_at if state.is_baseline else None
             state.validators = validators[state.source.id]
             state.run_id = queries.start_run(
                 session, state.source.id, is_baseline=state.is_baseline
@@ -219,10 +254,12 @@ def _open_runs(engine: Engine, states: list[RunState]) -> None:
 
 def _record_run(session: Session, state: RunState, record: RunRecord, config: AppConfig) -> None:
     """Write one run's record and the source's health; keep its new validators only if it
-    fully succeeded."""
+    fully succeeded; end the source's baseline if it read all its URLs."""
     if state.run_id is None:
         return
-    run = queries.finish_run(session, state.run_id, record)
+    run = queries.finish_run(
+        session, state.run_id, record, completes_baseline=record.outcome in COMPLETE_OUTCOMES
+    )
     owner_for(session.get_bind().engine).release([state.run_id])  # the row is no longer open
     if record.outcome in SUCCESS_OUTCOMES_KEEPING_VALIDATORS:
         queries.save_validators(session, state.source.id, state.new_validators)
@@ -242,7 +279,9 @@ def _summarize(state: RunState, record: RunRecord, duration: float) -> RunSummar
         is_baseline=state.is_baseline,
         duration=duration,
         items=state.items,
-        duplicates=state.duplicates,
+        items_duplicate=record.items_duplicate,
+        items_moved=state.items_moved,
+        repeated=state.repeated,
         unknown_types=dict(state.unknown_types),
         layout_suggestion=state.layout_suggestion,
     )

@@ -16,6 +16,15 @@ invalid items, errors); :meth:`RunState.record` turns that into an outcome:
 - ``timeout``       the source did not answer in time
 - ``parse_error``   the body is not a readable feed / JSON document
 - ``fetch_error``   DNS, refused connection, size cap …
+- ``store_error``   an item could not be stored (the database refused it); the URLs'
+                    validators are not saved, so the next run fetches everything again
+- ``error``         an unexpected exception in govwatch itself (named in ``error``)
+
+Every item that reaches the pipelines, that the spider rejects, or that a response repeats
+ends in exactly one of three counts: ``items_new`` (stored now), ``items_duplicate`` (already
+known: the same document of this source, moved to a new URL, or an entry repeated within one
+response), ``items_invalid`` (with the reason in ``error``); so
+``items_parsed == items_new + items_duplicate + items_invalid``.
 
 ``govwatch run`` also closes a run cut off by its shutdown timeout as ``interrupted``
 (crawler/daemon.py); health treats that as neither success nor failure.
@@ -26,6 +35,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Self, cast
 
 from scrapy.crawler import Crawler
@@ -41,8 +51,19 @@ if TYPE_CHECKING:
 
 Router = Callable[[Publication], Sequence[str]]
 FAILED_OUTCOMES = frozenset(
-    {"empty", "http_error", "blocked", "timeout", "parse_error", "fetch_error"}
+    {
+        "empty",
+        "http_error",
+        "blocked",
+        "timeout",
+        "parse_error",
+        "fetch_error",
+        "store_error",
+        "error",
+    }
 )
+COMPLETE_OUTCOMES = frozenset({"ok", "partial", "not_modified"})
+"""Outcomes of a run that read every URL of its source: one of these ends a baseline."""
 
 
 class BlockedError(FetchError):
@@ -59,6 +80,25 @@ class HttpStatusError(FetchError):
     def __init__(self, source_id: str, url: str, status: int) -> None:
         self.status = status
         super().__init__(source_id, url, f"HTTP {status}")
+
+
+class StoreFailed(SourceError):
+    """An item could not be written to the database; the run fails, nothing is hidden."""
+
+
+class CrawlCrashed(SourceError):
+    """govwatch itself raised something unexpected while crawling this source."""
+
+
+@dataclass
+class MoveCandidate:
+    """A "new" item whose title and day match a stored publication of the same source at
+    another URL; settled when the run ends (moved if most new items look like this)."""
+
+    item: Publication
+    known_id: int
+    known_key: str  # the stored doc_key: if this run also saw it, nothing moved
+    known_url: str
 
 
 @dataclass
@@ -79,10 +119,15 @@ class RunState:
     not_modified_urls: set[str] = field(default_factory=set)
     items_parsed: int = 0
     items_new: int = 0
+    items_duplicate: int = 0
+    items_moved: int = 0
+    baseline_since: datetime | None = None
+    seen_doc_keys: set[str] = field(default_factory=set)
+    move_candidates: list[MoveCandidate] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     items: list[Publication] = field(default_factory=list)
-    duplicates: int = 0
+    repeated: int = 0  # entries repeated within one response (also in items_duplicate)
     unknown_types: Counter[str] = field(default_factory=Counter)
     degraded: str | None = None
     layout_suggestion: str | None = None
@@ -101,8 +146,11 @@ class RunState:
         self.invalid.append(f"{url or '(no url)'}: {reason}")
 
     def note_duplicate(self) -> None:
-        """An entry repeated within one response: emitted once, counted here."""
-        self.duplicates += 1
+        """An entry repeated within one response: emitted once; the repeat is a parsed
+        entry that ends as a duplicate, so the counts still add up."""
+        self.repeated += 1
+        self.items_parsed += 1
+        self.items_duplicate += 1
 
     def note_unknown_type(self, label: str) -> None:
         """A type label the spider has no mapping for (shown by ``check``)."""
@@ -112,13 +160,13 @@ class RunState:
         """The layout fallback read a page the configured selectors could not."""
         self.degraded = reason
 
-    def snapshot(self) -> tuple[int, int, int]:
+    def snapshot(self) -> tuple[int, int, int, int]:
         """Counts to return to when a page is read again another way (layout fallback)."""
-        return len(self.invalid), self.items_parsed, self.duplicates
+        return len(self.invalid), self.items_parsed, self.repeated, self.items_duplicate
 
-    def restore(self, mark: tuple[int, int, int]) -> None:
+    def restore(self, mark: tuple[int, int, int, int]) -> None:
         del self.invalid[mark[0] :]
-        self.items_parsed, self.duplicates = mark[1], mark[2]
+        self.items_parsed, self.repeated, self.items_duplicate = mark[1], mark[2], mark[3]
 
     def reject(self, url: str | None, reason: str) -> None:
         """A row the spider found but could not turn into an item (e.g. an unreadable date)."""
@@ -135,7 +183,13 @@ class RunState:
             items_new=self.items_new,
             items_invalid=len(self.invalid),
             error=error,
+            items_duplicate=self.items_duplicate,
         )
+
+    @property
+    def completes_baseline(self) -> bool:
+        """Whether this run, if it is a baseline, has read every URL of its source."""
+        return self._judge()[0] in COMPLETE_OUTCOMES
 
     def _judge(self) -> tuple[str, str | None]:
         if self.errors:
@@ -187,6 +241,10 @@ def _outcome_of(error: SourceError) -> str:
         return "empty"
     if isinstance(error, FeedParseError):
         return "parse_error"
+    if isinstance(error, StoreFailed):
+        return "store_error"
+    if isinstance(error, CrawlCrashed):
+        return "error"
     return "fetch_error"
 
 

@@ -2,8 +2,9 @@
 
 Lower-case scheme and host, default port dropped, fragment dropped, tracking parameters
 (``utm_*``, ``fbclid``, ``gclid`` …) removed, remaining query parameters sorted, percent
-escapes normalized by w3lib. ``https`` and ``http`` stay distinct on purpose: a few
-government hosts still serve different content on each.
+escapes normalized by w3lib. The canonical URL keeps its scheme and host as the site gives
+them (it is what analysts click); :func:`identity_url` is the dedup form, which ignores the
+scheme and a leading ``www.``.
 """
 
 from __future__ import annotations
@@ -34,3 +35,15 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
     ]
     rebuilt = urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query), ""))
     return w3lib_canonicalize(rebuilt, keep_fragments=False)
+
+
+def identity_url(url: str) -> str:
+    """The form of a canonical URL that identifies a document: ``https`` and no leading
+    ``www.``, so that a site moving ``http://www.`` → ``https://`` is not news.
+
+    Only the dedup key uses it; the stored and alerted URL stays the one the site gives.
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.lower()
+    host = host.removeprefix("www.")
+    return urlunsplit(("https", host, parts.path or "/", parts.query, ""))

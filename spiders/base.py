@@ -34,7 +34,13 @@ from twisted.python.failure import Failure
 from crawler.errors import DateParseError, FetchError, LayoutChanged, SourceError
 from crawler.items import Publication
 from crawler.middlewares.safety import UnsafeRequest
-from crawler.runs import BlockedError, HttpStatusError, RunState, TimeoutFetchError
+from crawler.runs import (
+    BlockedError,
+    HttpStatusError,
+    RunState,
+    StoreFailed,
+    TimeoutFetchError,
+)
 from crawler.sources import SourceConfig
 
 BLOCKING_STATUSES = frozenset({401, 403, 429})
@@ -180,6 +186,7 @@ class BatchSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_callback_error, signal=signals.spider_error)
+        crawler.signals.connect(spider.on_item_error, signal=signals.item_error)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -195,6 +202,24 @@ class BatchSpider(Spider):
         source_spider = self.spider_of(response.meta)
         if source_spider is not None:
             source_spider.on_callback_error(failure, response)
+
+    def on_item_error(
+        self, item: Any, response: Response | None, spider: Spider, failure: Failure
+    ) -> None:
+        """A pipeline raised on an item: Scrapy would only log it (at a level that is off),
+        so the item is counted invalid with the reason; a store failure also fails the run,
+        which keeps the previous validators (the next run fetches the item again)."""
+        source_id = getattr(item, "source_id", None)
+        run = self.runs.get(source_id) if isinstance(source_id, str) else None
+        if run is None:
+            return
+        error = failure.value
+        url = getattr(item, "url", None)
+        if isinstance(error, StoreFailed):
+            run.note_invalid(url, error.reason)
+            run.fail(error)
+        else:
+            run.note_invalid(url, f"could not be processed: {type(error).__name__}: {error}")
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         raise LayoutChanged("-", response.url, "a response arrived without a source")

@@ -67,11 +67,17 @@ class FeedSpider(SourceSpider):
         return iter(())
 
     def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
-        """One feed entry as a Publication; None (with the reason recorded) if unusable."""
-        link = entry.get("link") or ""
+        """One feed entry as a Publication; None (with the reason recorded) if unusable.
+
+        An entry without a ``<link>`` keeps the feed's URL as the place to read it, but that
+        URL does not identify it (many entries share it): its guid does, else its title and
+        date (see :attr:`Publication.doc_key`).
+        """
+        link = (entry.get("link") or "").strip()
         published = self.entry_date(entry)
         return self.item(
-            url=response.urljoin(link),
+            url=response.urljoin(link) if link else response.url,
+            url_identifies=bool(link),
             title=entry.get("title") or "",
             native_id=entry.get("id") or None,
             published=published,

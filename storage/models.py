@@ -2,10 +2,10 @@
 
 - ``sources``: one row per configured source id, with its health state.
 - ``publications``: every document seen, unique per ``(source_id, doc_key)``.
-- ``document_keys``: cross-source identity claims (canonical URL, title+date fingerprint);
+- ``document_keys``: cross-source identity claims (URL, PDF, native id, title+day+publisher);
   the first publication to claim a key owns it, later ones are duplicates and not alerted.
 - ``crawl_runs``: one row per source run, whatever its outcome.
-- ``url_validators``: ETag / Last-Modified per fetched URL for conditional requests.
+- ``url_validators``: ETag / Last-Modified per (source, fetched URL) for conditional requests.
 - ``alert_outbox``: alerts to deliver, written in the same transaction as the publication.
 """
 
@@ -74,21 +74,24 @@ class Source(Base):
     last_new_item_at: Mapped[datetime | None]
     next_run_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by the first run that read every URL of the source; until then runs are baselines.
+    baseline_completed_at: Mapped[datetime | None]
 
 
 class Publication(Base):
     __tablename__ = "publications"
     __table_args__ = (
         UniqueConstraint("source_id", "doc_key", name="uq_publications_source_doc"),
-        Index("ix_publications_url", "url"),
         Index("ix_publications_first_seen", "first_seen_at"),
+        Index("ix_publications_source_day", "source_id", "published_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    # At most 500 characters: longer keys are stored as their SHA-256 (storage.queries).
     doc_key: Mapped[str] = mapped_column(String(1000))
-    native_id: Mapped[str | None] = mapped_column(String(1000))
-    url: Mapped[str] = mapped_column(String(2000))
+    native_id: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)  # any length, on every backend
     title: Mapped[str] = mapped_column(Text)
     published_on: Mapped[date | None] = mapped_column(Date)
     published_at: Mapped[datetime | None]
@@ -124,15 +127,20 @@ class CrawlRun(Base):
     items_parsed: Mapped[int] = mapped_column(Integer, default=0)
     items_new: Mapped[int] = mapped_column(Integer, default=0)
     items_invalid: Mapped[int] = mapped_column(Integer, default=0)
+    items_duplicate: Mapped[int] = mapped_column(Integer, default=0)
     is_baseline: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
 
 
 class UrlValidator(Base):
+    """Validators belong to a source and a URL: two sources reading one feed each keep
+    their own, so one source's 304 never hides the other's new items."""
+
     __tablename__ = "url_validators"
 
-    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
-    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of url
+    url: Mapped[str] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

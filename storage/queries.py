@@ -7,9 +7,6 @@ cannot both believe an item is new, and the outbox rows are written in the same 
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -20,6 +17,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler.items import Publication as PublicationItem
+from storage.identity import (
+    document_keys,
+    is_pdf,
+    stored_doc_key,
+    url_hash,
+)
 from storage.models import (
     AlertOutbox,
     CrawlRun,
@@ -49,20 +52,40 @@ def sync_sources(session: Session, sources: Iterable[tuple[str, str]]) -> None:
         session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={"name": name}))
 
 
-def is_baseline(session: Session, source_id: str) -> bool:
-    """The first successful crawl of a source only records what is there, silently."""
-    stored = session.scalar(
-        select(func.count()).select_from(Publication).where(Publication.source_id == source_id)
-    )
-    return not stored
+def baseline_states(
+    session: Session, source_ids: Sequence[str]
+) -> dict[str, tuple[datetime | None, datetime | None]]:
+    """``source_id → (baseline completed at, first run started at)``.
+
+    A source is in baseline until one run has read all its URLs (``baseline_completed_at``);
+    an interrupted or partial first run leaves it there. The first run's start tells a
+    resumed baseline which items appeared after watching began.
+    """
+    completed = {
+        source_id: at
+        for source_id, at in session.execute(
+            select(Source.id, Source.baseline_completed_at).where(Source.id.in_(source_ids))
+        )
+    }
+    first_runs = {
+        source_id: at
+        for source_id, at in session.execute(
+            select(CrawlRun.source_id, func.min(CrawlRun.started_at))
+            .where(CrawlRun.source_id.in_(source_ids))
+            .group_by(CrawlRun.source_id)
+        )
+    }
+    return {
+        source_id: (completed.get(source_id), _aware(first_runs.get(source_id)))
+        for source_id in source_ids
+    }
 
 
-def sources_with_publications(session: Session, source_ids: Sequence[str]) -> set[str]:
-    """Which of these sources have stored anything (the others' next crawl is a baseline)."""
-    rows = session.scalars(
-        select(Publication.source_id).where(Publication.source_id.in_(source_ids)).distinct()
-    )
-    return set(rows)
+def _aware(moment: datetime | None) -> datetime | None:
+    """Aggregates skip the column type on some backends: re-attach UTC to a naive value."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 def load_all_validators(
@@ -88,12 +111,17 @@ def save_validators(
     """Remember validators, called only after a run stored everything it parsed.
 
     Saving them earlier would let a crash between fetch and store turn the next poll into
-    a 304 and lose the items of that response.
+    a 304 and lose the items of that response. They are the source's own: another source
+    reading the same URL keeps its own pair.
     """
     for url, (etag, last_modified) in validators.items():
         values = {"etag": etag, "last_modified": last_modified, "updated_at": utcnow()}
-        statement = _insert(session, UrlValidator).values(url=url, source_id=source_id, **values)
-        session.execute(statement.on_conflict_do_update(index_elements=["url"], set_=values))
+        statement = _insert(session, UrlValidator).values(
+            source_id=source_id, url_hash=url_hash(url), url=url, **values
+        )
+        session.execute(
+            statement.on_conflict_do_update(index_elements=["source_id", "url_hash"], set_=values)
+        )
 
 
 def start_run(session: Session, source_id: str, *, is_baseline: bool) -> int:
@@ -113,6 +141,7 @@ class RunRecord:
     items_new: int
     items_invalid: int
     error: str | None
+    items_duplicate: int = 0
 
 
 def preload_runs(session: Session, run_ids: Sequence[int], source_ids: Sequence[str]) -> None:
@@ -122,7 +151,10 @@ def preload_runs(session: Session, run_ids: Sequence[int], source_ids: Sequence[
     session.scalars(select(Source).where(Source.id.in_(source_ids))).all()
 
 
-def finish_run(session: Session, run_id: int, record: RunRecord) -> CrawlRun:
+def finish_run(
+    session: Session, run_id: int, record: RunRecord, *, completes_baseline: bool = False
+) -> CrawlRun:
+    """Write the run's record; ``completes_baseline`` when it read every URL of its source."""
     run = session.get_one(CrawlRun, run_id)
     run.finished_at = utcnow()
     run.outcome = record.outcome
@@ -130,9 +162,12 @@ def finish_run(session: Session, run_id: int, record: RunRecord) -> CrawlRun:
     run.items_parsed = record.items_parsed
     run.items_new = record.items_new
     run.items_invalid = record.items_invalid
+    run.items_duplicate = record.items_duplicate
     run.error = record.error
     source = session.get_one(Source, run.source_id)
     source.last_run_at = run.finished_at
+    if completes_baseline and source.baseline_completed_at is None:
+        source.baseline_completed_at = run.finished_at
     if record.outcome in SUCCESS_OUTCOMES:
         source.last_success_at = run.finished_at
     if record.items_new:
@@ -165,13 +200,14 @@ def store_publication(
 ) -> StoreResult:
     """Insert the item if its ``(source_id, doc_key)`` is unseen and queue its alerts.
 
-    A new item whose canonical URL or title+date fingerprint was already claimed by a
-    publication of *another* source is stored as a duplicate of it and not alerted again.
+    A new item whose identity key (URL, PDF, distinctive native id, or title + day + publisher;
+    see :mod:`storage.identity`) was already claimed by a publication of *another* source
+    is stored as a duplicate of it and not alerted again.
     """
     published_on, published_at = _split_published(item.published)
     values: dict[str, Any] = {
         "source_id": item.source_id,
-        "doc_key": item.doc_key,
+        "doc_key": stored_doc_key(item.doc_key),
         "native_id": item.native_id,
         "url": item.url,
         "title": item.title,
@@ -211,20 +247,68 @@ def _split_published(value: date | datetime | None) -> tuple[date | None, dateti
     return value, None
 
 
-def document_keys(item: PublicationItem) -> list[str]:
-    """Identity keys shared across sources: the canonical URL and, when dated, a fingerprint
-    of the normalized title and the publication day."""
-    keys = [f"url:{item.url}"]
-    if item.published is not None:
-        day = _split_published(item.published)[0]
-        keys.append(f"title:{normalize_title(item.title)}|{day}")
-    return [hashlib.sha256(key.encode()).hexdigest() for key in keys]
+def item_document_keys(item: PublicationItem) -> list[str]:
+    """The cross-source identity keys of an item (see :mod:`storage.identity`)."""
+    return document_keys(
+        url=item.url if item.url_identifies else None,
+        title=item.title,
+        day=_split_published(item.published)[0],
+        publisher=item.publisher,
+        native_id=item.native_id,
+        pdf_urls=[a.url for a in item.attachments if is_pdf(a.url, a.media_type)],
+    )
 
 
-def normalize_title(title: str) -> str:
-    """Case-folded, NFKC, letters and digits only: small punctuation edits still match."""
-    folded = unicodedata.normalize("NFKC", title).casefold()
-    return re.sub(r"[\W_]+", "", folded)
+def is_stored(session: Session, item: PublicationItem) -> bool:
+    """Whether this source already stored this document (same ``doc_key``)."""
+    found = session.scalar(
+        select(Publication.id).where(
+            Publication.source_id == item.source_id,
+            Publication.doc_key == stored_doc_key(item.doc_key),
+        )
+    )
+    return found is not None
+
+
+def known_elsewhere(session: Session, item: PublicationItem) -> Publication | None:
+    """A stored publication of the same source with the same title and day but another
+    identity: the same document at a new address, if most new items look like this."""
+    day = _split_published(item.published)[0]
+    if day is None or not item.url_identifies:
+        return None
+    rows = session.scalars(
+        select(Publication).where(
+            Publication.source_id == item.source_id,
+            Publication.published_on == day,
+            Publication.title == item.title,
+            Publication.doc_key != stored_doc_key(item.doc_key),
+        )
+    )
+    return next(iter(rows), None)
+
+
+def record_move(session: Session, publication_id: int, item: PublicationItem) -> bool:
+    """Point a stored publication at its new address (URL and identity); claim the new
+    address's keys for it. False when the new key is already taken (then nothing changes)."""
+    new_key = stored_doc_key(item.doc_key)
+    taken = session.scalar(
+        select(Publication.id).where(
+            Publication.source_id == item.source_id, Publication.doc_key == new_key
+        )
+    )
+    if taken is not None:
+        return False
+    publication = session.get_one(Publication, publication_id)
+    publication.url = item.url
+    publication.doc_key = new_key
+    publication.native_id = item.native_id or publication.native_id
+    for key in item_document_keys(item):
+        session.execute(
+            _insert(session, DocumentKey)
+            .values(key=key, publication_id=publication_id)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+    return True
 
 
 def _claim_document_keys(
@@ -232,7 +316,7 @@ def _claim_document_keys(
 ) -> int | None:
     """Claim each key; return the owner if another source's publication already holds one."""
     duplicate_of = None
-    for key in document_keys(item):
+    for key in item_document_keys(item):
         claimed = session.execute(
             _insert(session, DocumentKey)
             .values(key=key, publication_id=publication_id)

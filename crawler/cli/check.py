@@ -105,9 +105,9 @@ def history_engine() -> Engine | None:
 
 def report_extras(summary: RunSummary, *, suggest: bool, save: Path | None, as_json: bool) -> None:
     """What a check learnt beyond the items: duplicates, unmapped types, layout drift."""
-    if summary.duplicates:
+    if summary.repeated:
         stderr.print(
-            f"govwatch check: {summary.duplicates} repeated entries in the responses "
+            f"govwatch check: {summary.repeated} repeated entries in the responses "
             "(each listed once)"
         )
     if summary.unknown_types:

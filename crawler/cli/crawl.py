@@ -63,6 +63,8 @@ def summary_json(summary: RunSummary) -> dict[str, object]:
         "invalid": summary.items_invalid,
         "error": summary.error,
         "duration_s": round(summary.duration, 3),
+        "duplicates": summary.items_duplicate,
+        "moved": summary.items_moved,
     }
 
 

@@ -1,25 +1,81 @@
 """Store new publications and queue their alerts, in one transaction per item.
 
 ``check`` runs are dry: items are collected in the run state and nothing is written.
-The first successful crawl of a source is a silent baseline: items are stored, no alert is
-queued (unless ``--backfill``).
+Every item ends counted: new (stored now), duplicate (already known), or, when the
+database refuses it, invalid with the reason, and the run fails (``store_error``) so that
+its validators are not saved and the next run reads everything again.
+
+A source is a silent baseline until one run has read all its URLs: items are stored, no
+alert is queued (unless ``--backfill``). A baseline resumed after an interrupted first run
+alerts only items dated after that first run began.
+
+A "new" item whose title and day match a stored publication of the same source at another
+address is held back as a move candidate; the runner settles these when the run ends
+(:mod:`crawler.moves`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 
 from scrapy.exceptions import DropItem
+from sqlalchemy.orm import Session
 
 from crawler.items import Publication
-from crawler.runs import RunAware
+from crawler.runs import MoveCandidate, RunAware, RunState, StoreFailed
 from storage.db import transaction
-from storage.queries import store_publication
+from storage.identity import stored_doc_key
+from storage.queries import is_stored, known_elsewhere, store_publication
 
 
 def console_only(_item: Publication) -> Sequence[str]:
     """Default routing before any rule is configured: every alert to the console sink."""
     return ("console",)
+
+
+def is_alerting(run: RunState, item: Publication) -> bool:
+    """Whether a new item of this run goes to analysts."""
+    if not run.alerts_enabled:
+        return False
+    if not run.is_baseline or run.backfill:
+        return True
+    return run.baseline_since is not None and _moment(item.published) > run.baseline_since
+
+
+def _moment(published: date | datetime | None) -> datetime:
+    if isinstance(published, datetime):
+        return published
+    if published is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return datetime.combine(published, time(), tzinfo=UTC)
+
+
+def store_item(run: RunState, item: Publication) -> None:
+    """Store one item in its own transaction, and count it new or duplicate."""
+    if run.engine is None:
+        raise RuntimeError("store_item needs a run with a database")
+    with transaction(run.engine) as session:
+        is_new = _insert(session, run, item)
+    _count(run, is_new)
+
+
+def _insert(session: Session, run: RunState, item: Publication) -> bool:
+    router = run.router or console_only
+    result = store_publication(
+        session,
+        item,
+        run_id=run.run_id,
+        destinations=router(item) if is_alerting(run, item) else (),
+    )
+    return result.is_new
+
+
+def _count(run: RunState, is_new: bool) -> None:
+    if is_new:
+        run.items_new += 1
+    else:
+        run.items_duplicate += 1
 
 
 class StorePipeline(RunAware):
@@ -33,15 +89,27 @@ class StorePipeline(RunAware):
         if run.dry_run or run.engine is None:
             run.items.append(item)
             return item
-        alerting = run.alerts_enabled and (not run.is_baseline or run.backfill)
-        router = run.router or console_only
-        with transaction(run.engine) as session:
-            result = store_publication(
-                session,
-                item,
-                run_id=run.run_id,
-                destinations=router(item) if alerting else (),
-            )
-        if result.is_new:
-            run.items_new += 1
+        try:
+            self._store(run, item)
+        except Exception as exc:
+            raise StoreFailed(
+                item.source_id, item.url, f"could not be stored: {type(exc).__name__}: {exc}"
+            ) from exc
         return item
+
+    def _store(self, run: RunState, item: Publication) -> None:
+        """One transaction: held back as a move candidate, or stored and counted."""
+        if run.engine is None:
+            raise RuntimeError("storing needs a run with a database")
+        run.seen_doc_keys.add(stored_doc_key(item.doc_key))
+        candidate: MoveCandidate | None = None
+        with transaction(run.engine) as session:
+            known = None if is_stored(session, item) else known_elsewhere(session, item)
+            if known is not None:
+                candidate = MoveCandidate(item, known.id, known.doc_key, known.url)
+            else:
+                is_new = _insert(session, run, item)
+        if candidate is not None:
+            run.move_candidates.append(candidate)
+        else:
+            _count(run, is_new)

@@ -74,7 +74,7 @@ def test_a_row_listed_twice_is_emitted_once_and_counted(pages: PageServer) -> No
     summary = crawl(listing(url), None)[0]
     assert summary.outcome == "ok"
     assert [item.title for item in summary.items] == ["Release 1", "Release 2"]
-    assert summary.duplicates == 1
+    assert summary.repeated == 1
 
 
 def test_second_selector_set_reads_an_older_template(pages: PageServer) -> None:
@@ -165,7 +165,7 @@ def test_feed_repeating_an_entry_lists_it_once_and_drops_a_title_echo(
     summary = crawl(source, None)[0]
     assert summary.outcome == "ok"
     assert [item.url for item in summary.items] == [f"{base}/a.html", f"{base}/b.html"]
-    assert summary.duplicates == 1
+    assert summary.repeated == 1
     echo, kept = summary.items
     assert echo.summary is None
     assert kept.summary == "大臣の記者会見の記録です。"

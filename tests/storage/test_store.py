@@ -81,20 +81,24 @@ def test_outbox_rows_roll_back_with_the_publication(engine: Engine) -> None:
 
 def test_same_document_from_another_source_is_a_duplicate_not_alerted(engine: Engine) -> None:
     _setup(engine)
+    agency = "Example Agency"
     with transaction(engine) as session:
-        original = store_publication(session, item(), run_id=None, destinations=["console"])
+        original = store_publication(
+            session, item(publisher=agency), run_id=None, destinations=["console"]
+        )
     with transaction(engine) as session:
         by_url = store_publication(
             session, item(source_id="us_b", native_id=None), run_id=None, destinations=["console"]
         )
     with transaction(engine) as session:
-        by_title = store_publication(
+        by_title = store_publication(  # same publisher, same day, same title (punctuation aside)
             session,
             item(
                 source_id="us_b",
                 url="https://www.example.gov/other",
                 native_id="x",
                 title="AI Research Infrastructure Order.",
+                publisher=agency,
             ),
             run_id=None,
             destinations=["console"],
