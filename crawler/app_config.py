@@ -112,6 +112,20 @@ def default_app_config_path() -> Path:
 def load_app_config(path: Path | None = None) -> AppConfig:
     """Load the service settings; a missing file means all defaults."""
     path = path or default_app_config_path()
-    if not path.is_file():
-        return AppConfig()
-    return load_yaml_model(path, AppConfig)[0]
+    config = load_yaml_model(path, AppConfig)[0] if path.is_file() else AppConfig()
+    return with_healthz_from_env(config)
+
+
+def with_healthz_from_env(config: AppConfig) -> AppConfig:
+    """``$GOVWATCH_HEALTHZ_PORT`` turns ``/healthz`` on where the file leaves the port unset.
+
+    The container image sets it, so its HEALTHCHECK works with a mounted config directory
+    whose govwatch.yaml says ``healthz_port: null``; a port named in the file wins.
+    """
+    value = os.environ.get("GOVWATCH_HEALTHZ_PORT", "").strip()
+    if not value or config.scheduler.healthz_port is not None:
+        return config
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(f"$GOVWATCH_HEALTHZ_PORT={value!r}: expected a port number 1-65535")
+    scheduler = config.scheduler.model_copy(update={"healthz_port": int(value)})
+    return config.model_copy(update={"scheduler": scheduler})
