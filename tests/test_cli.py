@@ -120,8 +120,8 @@ def test_crawl_prints_a_summary_and_alerts_new_items(pages: PageServer, tmp_path
     items.insert(0, sample(2))
     second = govwatch("crawl", "us_test_feed", "--json", cwd=tmp_path, env=env)
     assert second.returncode == 0, second.stderr
-    assert "New: Policy item 2 & more" in second.stdout
-    run = json.loads(second.stdout.strip().splitlines()[-1])
+    assert "New: Policy item 2 & more" in second.stderr  # alerts never mix into JSON Lines
+    (run,) = [json.loads(line) for line in second.stdout.splitlines()]
     assert (run["source"], run["outcome"], run["new"]) == ("us_test_feed", "ok", 1)
 
 

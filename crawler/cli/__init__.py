@@ -10,16 +10,20 @@ from __future__ import annotations
 import sys
 
 import typer
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from crawler.cli import alerts, check, crawl, db, demo, docs, routes, run, sources, status
 from crawler.cli.context import global_options
+from crawler.cli.help_format import quiet_flag_types
 from crawler.errors import ConfigError, GovwatchError, StorageError
+from crawler.logs import redact
 
+quiet_flag_types()
 app = typer.Typer(
     name="govwatch",
     help="Watch government publication sources and alert on new publications.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 app.callback()(global_options)
@@ -49,3 +53,8 @@ def main() -> None:
     except GovwatchError as exc:
         print(f"govwatch: {exc}", file=sys.stderr)
         sys.exit(1)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        # e.g. GOVWATCH_DATABASE_URL=foo://x: the URL is refused before any connection.
+        reason = redact(str(exc).splitlines()[0])
+        print(f"govwatch: database URL not usable: {reason}", file=sys.stderr)
+        sys.exit(2)

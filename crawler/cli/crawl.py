@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine, select
 
+from crawler.alerts.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
 from crawler.alerts.router import publication_router
 from crawler.app_config import load_app_config
-from crawler.cli.context import engine, pick_sources, stdout
+from crawler.cli.context import engine, pick_sources, stderr, stdout
 from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
+from storage.db import transaction
+from storage.models import CrawlRun, utcnow
+
+INTERRUPTED_EXIT = 130  # the shell's code for "stopped by SIGINT"
 
 
 def crawl_command(
@@ -31,20 +38,31 @@ def crawl_command(
     sources = pick_sources(source_ids or [], all_sources)
     config = load_app_config()
     database = engine()
-    summaries = run_on_reactor(
-        crawl_sources(
-            sources,
-            engine=database,
-            options=CrawlOptions(backfill=backfill),
-            router=publication_router(config),
+    started = utcnow()
+    try:
+        summaries = run_on_reactor(
+            crawl_sources(
+                sources,
+                engine=database,
+                options=CrawlOptions(backfill=backfill),
+                router=publication_router(config),
+            )
         )
-    )
-    dispatch_all(database, config)
+    except KeyboardInterrupt:
+        closed = close_interrupted_runs(database, [source.id for source in sources], started)
+        stderr.print(
+            f"govwatch crawl: interrupted (Ctrl-C); {closed} unfinished run(s) recorded as "
+            "`interrupted`, publications already stored are kept.",
+            markup=False,
+        )
+        raise typer.Exit(INTERRUPTED_EXIT) from None
+    # With --json, stdout carries JSON Lines only: alert panels go to stderr.
+    dispatch_all(database, config, ConsoleSink(stderr) if as_json else None)
     if as_json:
         for summary in summaries:
             print(json.dumps(summary_json(summary), ensure_ascii=False))
     else:
-        print_summary(summaries)
+        print_summary(summaries, backfill=backfill)
     if any(summary.failed for summary in summaries):
         raise typer.Exit(1)
 
@@ -64,7 +82,31 @@ def summary_json(summary: RunSummary) -> dict[str, object]:
     }
 
 
-def print_summary(summaries: list[RunSummary]) -> None:
+def close_interrupted_runs(database: Engine, source_ids: list[str], started: datetime) -> int:
+    """Record this command's runs still ``running`` as ``interrupted``; how many there were.
+
+    Only runs this process started (same sources, started since the command began) are
+    closed: a scheduler crawling the same sources elsewhere keeps its own runs.
+    """
+    with transaction(database) as session:
+        runs = list(
+            session.scalars(
+                select(CrawlRun).where(
+                    CrawlRun.outcome == "running",
+                    CrawlRun.finished_at.is_(None),
+                    CrawlRun.source_id.in_(source_ids),
+                    CrawlRun.started_at >= started,
+                )
+            )
+        )
+        for run in runs:
+            run.outcome = "interrupted"
+            run.finished_at = utcnow()
+            run.error = "the crawl was interrupted (SIGINT)"
+    return len(runs)
+
+
+def print_summary(summaries: list[RunSummary], *, backfill: bool = False) -> None:
     table = Table(title="Crawl summary", title_justify="left")
     for column in ("source", "outcome", "fetched", "not modified", "items", "new", "errors"):
         table.add_column(column)
@@ -72,7 +114,7 @@ def print_summary(summaries: list[RunSummary]) -> None:
         statuses = summary.http_statuses
         fetched = sum(count for code, count in statuses.items() if code != "304")
         style = "red" if summary.failed else ("green" if summary.items_new else "")
-        baseline = summary.is_baseline and not summary.failed
+        baseline = summary.is_baseline and not summary.failed and not backfill
         new = f"{summary.items_new} (baseline)" if baseline else str(summary.items_new)
         table.add_row(
             summary.source_id,
@@ -84,7 +126,7 @@ def print_summary(summaries: list[RunSummary]) -> None:
             summary.error or "",
         )
     stdout.print(table)
-    if any(summary.is_baseline and not summary.failed for summary in summaries):
+    if not backfill and any(summary.is_baseline and not summary.failed for summary in summaries):
         stdout.print(
             "First crawls are a silent baseline: what is there now is recorded without alerts "
             "(use --backfill to alert on it). New publications from now on are alerted."
