@@ -169,3 +169,19 @@ def test_the_build_stage_copy_set_makes_a_wheel_that_runs_the_demo(tmp_path: Pat
     assert demo.stdout.count("New: ") == 5
     assert (run_dir / "var" / "demo.sqlite3").is_file()
     assert not (run_dir / "config").exists()
+
+
+def test_make_bench_says_that_govsim_is_missing(tmp_path: Path) -> None:
+    missing = tmp_path / "no-govsim"
+    # -o: never (re)build the virtualenv from this test.
+    result = subprocess.run(
+        ["make", "-s", "-o", ".venv/.installed", "bench", f"GOVSIM_DIR={missing}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"govsim not found at {missing}" in result.stderr
+    assert "Traceback" not in result.stderr
