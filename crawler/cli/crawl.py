@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine, select
 
@@ -15,7 +17,8 @@ from crawler.alerts.dispatch import dispatch_all
 from crawler.alerts.router import publication_router
 from crawler.app_config import load_app_config
 from crawler.cli.context import engine, pick_sources, stderr, stdout
-from crawler.reactor import run_on_reactor
+from crawler.cli.crawl_report import common_failure, short_reason
+from crawler.cli.progress import run_with_progress
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
 from storage.db import transaction
 from storage.models import CrawlRun, utcnow
@@ -24,6 +27,7 @@ INTERRUPTED_EXIT = 130  # the shell's code for "stopped by SIGINT"
 
 
 def crawl_command(
+    ctx: typer.Context,
     source_ids: Annotated[list[str] | None, typer.Argument(metavar="SOURCE...")] = None,
     all_sources: Annotated[bool, typer.Option("--all", help="Crawl every enabled source.")] = False,
     backfill: Annotated[
@@ -38,15 +42,22 @@ def crawl_command(
     sources = pick_sources(source_ids or [], all_sources)
     config = load_app_config()
     database = engine()
+    if (ctx.find_root().obj or {}).get("log_level") is None:
+        # Each run is reported below; its log line (with the full record) would repeat it.
+        logging.getLogger("crawler.runner").setLevel(logging.ERROR)
     started = utcnow()
     try:
-        summaries = run_on_reactor(
+        summaries = run_with_progress(
             crawl_sources(
                 sources,
                 engine=database,
                 options=CrawlOptions(backfill=backfill),
                 router=publication_router(config),
-            )
+            ),
+            console=stderr,
+            database=database,
+            source_ids=[source.id for source in sources],
+            started=started,
         )
     except KeyboardInterrupt:
         closed = close_interrupted_runs(database, [source.id for source in sources], started)
@@ -63,6 +74,8 @@ def crawl_command(
             print(json.dumps(summary_json(summary), ensure_ascii=False))
     else:
         print_summary(summaries, backfill=backfill)
+    if cause := common_failure(summaries):
+        (stderr if as_json else stdout).print(cause.line(), markup=False)
     if any(summary.failed for summary in summaries):
         raise typer.Exit(1)
 
@@ -123,7 +136,7 @@ def print_summary(summaries: list[RunSummary], *, backfill: bool = False) -> Non
             str(statuses.get("304", 0)),
             str(summary.items_parsed),
             new,
-            summary.error or "",
+            escape(short_reason(summary)) if summary.error else "",
         )
     stdout.print(table)
     if not backfill and any(summary.is_baseline and not summary.failed for summary in summaries):
