@@ -151,6 +151,7 @@ def test_demo_runs_offline_and_shows_alerts(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("New: ") == 5
     assert "baseline" in result.stdout
+    assert result.stderr == "", "the demo's imitation sites answer every page it asks for"
     assert (tmp_path / "var" / "demo.sqlite3").exists()
 
 

@@ -7,6 +7,7 @@ A dry run: nothing is written, no alert is sent. Tooling outside govwatch reads
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated
 
 import typer
@@ -19,6 +20,7 @@ from crawler.sources import Expect
 
 
 def check_command(
+    ctx: typer.Context,
     source_id: Annotated[str, typer.Argument(metavar="SOURCE")],
     url: Annotated[
         list[str] | None,
@@ -38,11 +40,14 @@ def check_command(
     if pages > 1:
         source = source.model_copy(update={"max_pages": pages})
     options = CrawlOptions(dry_run=True, backfill=pages > 1)
+    if (ctx.find_root().obj or {}).get("log_level") is None:
+        # The reason is printed below, once; the runner's log line would say it again.
+        logging.getLogger("crawler.runner").setLevel(logging.ERROR)
     summary = run_on_reactor(crawl_sources([source], engine=None, options=options))[0]
     if as_json:
         for item in summary.items:
             print(json.dumps(item.to_json_dict(), ensure_ascii=False))
-    else:
+    elif summary.items:
         table = Table(title=f"{source.id}: {len(summary.items)} items", title_justify="left")
         for column in ("published", "title", "url", "type"):
             table.add_column(column, overflow="fold")

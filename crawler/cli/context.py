@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from importlib import metadata
@@ -15,7 +16,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from crawler.config_loader import default_sources_path, load_sources
-from crawler.errors import ConfigError
 from crawler.logs import configure_logging, redact
 from crawler.sources import SourceConfig
 from storage.db import database_url, ready_engine
@@ -133,10 +133,25 @@ def pick_sources(ids: list[str], all_sources: bool) -> list[SourceConfig]:
         raise typer.BadParameter("name at least one SOURCE, or use --all")
     unknown = [source_id for source_id in ids if source_id not in known]
     if unknown:
-        raise ConfigError(
-            f"unknown source id(s): {', '.join(unknown)}; `govwatch sources` lists them"
+        stderr.print(
+            f"govwatch: unknown source id(s): {', '.join(unknown)}"
+            f"{did_you_mean(unknown, list(known))}; `govwatch sources` lists them",
+            markup=False,
+            highlight=False,
         )
+        raise typer.Exit(2)
     return [known[source_id] for source_id in ids]
+
+
+def did_you_mean(unknown: list[str], known: list[str]) -> str:
+    """``; did you mean jp_mext_news?`` for near misses (typos, a missing suffix)."""
+    guesses: list[str] = []
+    for source_id in unknown:
+        close = difflib.get_close_matches(source_id, known, n=1, cutoff=0.6)
+        if not close:
+            close = [known_id for known_id in known if known_id.startswith(source_id)][:1]
+        guesses.extend(guess for guess in close if guess not in guesses)
+    return f"; did you mean {', '.join(guesses)}?" if guesses else ""
 
 
 def engine() -> Engine:
