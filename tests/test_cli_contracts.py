@@ -172,3 +172,31 @@ def test_ctrl_c_during_a_crawl_records_the_run_as_interrupted(
     with sqlite3.connect(database) as connection:
         outcomes = connection.execute("SELECT outcome FROM crawl_runs").fetchall()
     assert outcomes == [("interrupted",)]
+
+
+BAD_COMMAND_INPUT = [
+    ["check", "us_nsf_news", "--url", "notaurl"],
+    ["check", "us_nsf_news", "--url", "ftp://example.gov/feed"],
+    ["check", "us_nsf_news", "--pages", "0"],
+    ["check"],
+    ["crawl"],
+    ["crawl", "--all", "--bogus"],
+    ["routes", "explain", "abc"],
+    ["routes", "explain", "99999"],
+    ["alerts", "retry"],
+    ["alerts", "retry", "notanumber"],
+    ["alerts", "pending", "--failed", "yes"],
+    ["db", "migrate"],
+    ["sources", "--json", "extra"],
+    ["nosuchcommand"],
+]
+
+
+@pytest.mark.parametrize("command", BAD_COMMAND_INPUT, ids=" ".join)
+def test_bad_input_to_a_documented_command_is_a_message_never_a_traceback(
+    tmp_path: Path, command: list[str]
+) -> None:
+    result = govwatch(*command, cwd=tmp_path)
+    assert result.returncode in (1, 2), result.stdout + result.stderr
+    assert result.stderr.strip()
+    assert "Traceback" not in result.stderr + result.stdout

@@ -11,6 +11,7 @@ import logging
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from crawler.cli.context import pick_sources, stderr, stdout
@@ -27,7 +28,7 @@ def check_command(
         typer.Option("--url", help="Read this URL instead of the configured ones."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per item.")] = False,
-    pages: Annotated[int, typer.Option(help="Pages to follow where the source pages.")] = 1,
+    pages: Annotated[int, typer.Option(min=1, help="Pages to follow where the source pages.")] = 1,
 ) -> None:
     """Fetch and parse a source without storing anything; exit 1 if it yields no items.
 
@@ -36,7 +37,14 @@ def check_command(
     source = pick_sources([source_id], False)[0]
     if url:
         # Another page in the source's format may hold fewer items than the usual endpoint.
-        source = source.with_urls(url).model_copy(update={"expect": Expect(min_items=1)})
+        try:
+            source = source.with_urls(url).model_copy(update={"expect": Expect(min_items=1)})
+        except ValidationError:
+            stderr.print(
+                f"govwatch check: --url must be an http(s) URL, got {', '.join(map(repr, url))}",
+                markup=False,
+            )
+            raise typer.Exit(2) from None
     if pages > 1:
         source = source.model_copy(update={"max_pages": pages})
     options = CrawlOptions(dry_run=True, backfill=pages > 1)
