@@ -167,8 +167,11 @@ def test_ctrl_c_during_a_crawl_records_the_run_as_interrupted(
         process.kill()
     assert process.returncode == 130
     assert "Traceback" not in stderr
-    assert len(stderr.strip().splitlines()) == 1, stderr
-    assert "interrupted" in stderr
+    # (A slow machine may also have written a progress line; nothing else is allowed.)
+    lines = [line for line in stderr.splitlines() if "sources done" not in line]
+    assert lines == [
+        "govwatch crawl: interrupted (Ctrl-C); 1 unfinished run(s) recorded as `interrupted`."
+    ], stderr
     with sqlite3.connect(database) as connection:
         outcomes = connection.execute("SELECT outcome FROM crawl_runs").fetchall()
     assert outcomes == [("interrupted",)]

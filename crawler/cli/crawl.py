@@ -63,7 +63,7 @@ def crawl_command(
         closed = close_interrupted_runs(database, [source.id for source in sources], started)
         stderr.print(
             f"govwatch crawl: interrupted (Ctrl-C); {closed} unfinished run(s) recorded as "
-            "`interrupted`, publications already stored are kept.",
+            "`interrupted`.",
             markup=False,
         )
         raise typer.Exit(INTERRUPTED_EXIT) from None
