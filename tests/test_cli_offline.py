@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import subprocess
 import sys
 import threading
@@ -92,3 +93,20 @@ def test_a_slow_crawl_on_a_terminal_shows_progress(pages: PageServer, tmp_path: 
     assert "0/1" in shown
     assert "Crawling" not in stdout, "progress goes to the terminal's stderr, not stdout"
     assert "us_test_feed" in stdout
+
+
+def test_a_slow_crawl_off_a_terminal_writes_plain_progress_lines(
+    pages: PageServer, tmp_path: Path
+) -> None:
+    # Longer than the 15 s between plain lines, so at least one is due before it ends.
+    url = pages.route(
+        "/slow.xml", Route(rss([sample(1)]), content_type="application/rss+xml", delay=17)
+    )
+    env = {"GOVWATCH_SOURCES": str(feed_source(tmp_path, url))}
+    result = govwatch("crawl", "--all", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    progress = result.stderr.splitlines()
+    assert progress, "no progress line"
+    assert all(re.fullmatch(r"govwatch crawl: [01] of 1 sources done \(\d+s\)", line) for line in progress), progress  # fmt: skip
+    assert "\x1b[" not in result.stderr, "no terminal control codes off a terminal"
+    assert "sources done" not in result.stdout
