@@ -31,8 +31,12 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+# govsim (the simulated government sites the benchmark polls) is not part of this repo.
+GOVSIM_DIR ?= ../shared/govsim
+
 bench: $(STAMP)
-	$(BIN)/python benchmarks/govsim_cycle.py --sources 500 --cycles 5
+	@test -d "$(GOVSIM_DIR)" || { echo "make bench: govsim not found at $(GOVSIM_DIR) (it is not part of this repository); put a govsim checkout there or run: make bench GOVSIM_DIR=/path/to/govsim" >&2; exit 2; }
+	$(BIN)/python benchmarks/govsim_cycle.py --sources 500 --cycles 5 --govsim-dir "$(GOVSIM_DIR)"
 	$(BIN)/python benchmarks/scheduler_startup.py --sources 500 --repeat 3
 
 clean:

@@ -112,6 +112,11 @@ def main() -> None:
         "--govsim-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "govsim"
     )
     args = parser.parse_args()
+    if not (args.govsim_dir / "benchlib.py").is_file():
+        sys.exit(
+            f"govsim not found at {args.govsim_dir} (no benchlib.py there): it is not part of "
+            "this repository; pass --govsim-dir /path/to/govsim"
+        )
     sys.path.insert(0, str(args.govsim_dir))
     import benchlib  # the simulator's own helpers (start/stop, stats)
 

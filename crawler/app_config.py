@@ -186,7 +186,7 @@ def read_app_config(path: Path | None = None) -> AppConfig:
         config, lines = load_yaml_model(path, AppConfig)
     _check_named_files(config, lines, path)
     config._routing = read_routing(default_routing_path(config))
-    return config
+    return with_healthz_from_env(config)
 
 
 def hold_app_config(path: Path, config: AppConfig) -> None:
@@ -213,3 +213,18 @@ def _check_named_files(config: AppConfig, lines: Lines, path: Path) -> None:
     ]
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def with_healthz_from_env(config: AppConfig) -> AppConfig:
+    """``$GOVWATCH_HEALTHZ_PORT`` turns ``/healthz`` on where the file leaves the port unset.
+
+    The container image sets it, so its HEALTHCHECK works with a mounted config directory
+    whose govwatch.yaml says ``healthz_port: null``; a port named in the file wins.
+    """
+    value = os.environ.get("GOVWATCH_HEALTHZ_PORT", "").strip()
+    if not value or config.scheduler.healthz_port is not None:
+        return config
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(f"$GOVWATCH_HEALTHZ_PORT={value!r}: expected a port number 1-65535")
+    scheduler = config.scheduler.model_copy(update={"healthz_port": int(value)})
+    return config.model_copy(update={"scheduler": scheduler})

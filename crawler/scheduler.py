@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,7 +46,7 @@ from crawler.app_config import AppConfig
 from crawler.batcher import CrawlBatcher
 from crawler.health import backoff_factor
 from crawler.runner import CrawlOptions, crawl_sources
-from crawler.sources import Schedule, SourceConfig
+from crawler.sources import Schedule, SourceConfig, crontab_with_day_names
 from storage import queries
 from storage.db import transaction
 from storage.models import utcnow
@@ -56,7 +55,6 @@ from storage.run_owners import owner_for
 logger = logging.getLogger(__name__)
 
 _DATABASE_DOWN = SQLAlchemyError("the database is unreachable")
-_CRON_WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 def trigger_for(source: SourceConfig) -> BaseTrigger:
@@ -75,10 +73,8 @@ def trigger_for(source: SourceConfig) -> BaseTrigger:
 
 
 def _cron_trigger(source: SourceConfig) -> CronTrigger:
-    fields = (source.schedule.cron or "").split()
-    if len(fields) == 5:
-        fields[4] = re.sub(r"(?<![/\d])\d+", lambda m: _CRON_WEEKDAYS[int(m[0]) % 8], fields[4])
-    return CronTrigger.from_crontab(" ".join(fields), timezone=ZoneInfo(source.timezone))
+    expression = crontab_with_day_names(source.schedule.cron or "")
+    return CronTrigger.from_crontab(expression, timezone=ZoneInfo(source.timezone))
 
 
 def cadence(source: SourceConfig, now: datetime) -> timedelta:

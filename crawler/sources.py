@@ -42,6 +42,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+CRON_WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def crontab_with_day_names(expression: str) -> str:
+    """Standard crontab weekdays (0 or 7 = Sunday) as names, which APScheduler reads right.
+
+    APScheduler 3 numbers weekdays from Monday = 0 and rejects 7, so ``0 9 * * 7`` (Sunday
+    in every crontab) would be refused and ``0 9 * * 0`` would run on Mondays.
+    """
+    fields = expression.split()
+    if len(fields) == 5:
+        fields[4] = re.sub(r"(?<![/\d])\d+", lambda m: CRON_WEEKDAYS[int(m[0]) % 8], fields[4])
+    return " ".join(fields)
+
+
 class Schedule(Strict):
     """When a source is polled: a fixed interval or a cron expression, plus random jitter."""
 
@@ -62,8 +77,8 @@ class Schedule(Strict):
         if value is None:
             return value
         try:
-            CronTrigger.from_crontab(value)
-        except ValueError as exc:
+            CronTrigger.from_crontab(crontab_with_day_names(value))
+        except (ValueError, IndexError) as exc:
             raise ValueError(f"{value!r} is not a valid cron expression: {exc}") from exc
         return value
 

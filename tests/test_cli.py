@@ -120,8 +120,8 @@ def test_crawl_prints_a_summary_and_alerts_new_items(pages: PageServer, tmp_path
     items.insert(0, sample(2))
     second = govwatch("crawl", "us_test_feed", "--json", cwd=tmp_path, env=env)
     assert second.returncode == 0, second.stderr
-    assert "New: Policy item 2 & more" in second.stdout
-    run = json.loads(second.stdout.strip().splitlines()[-1])
+    assert "New: Policy item 2 & more" in second.stderr  # alerts never mix into JSON Lines
+    (run,) = [json.loads(line) for line in second.stdout.splitlines()]
     assert (run["source"], run["outcome"], run["new"]) == ("us_test_feed", "ok", 1)
 
 
@@ -151,6 +151,7 @@ def test_demo_runs_offline_and_shows_alerts(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("New: ") == 5
     assert "baseline" in result.stdout
+    assert result.stderr == "", "the demo's imitation sites answer every page it asks for"
     assert (tmp_path / "var" / "demo.sqlite3").exists()
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.alerts.message import describe_date
+from crawler.alerts.message import AlertMessage, alert_message, source_name
 from storage.models import Publication
 
 SECTION_LIMIT = 3000
@@ -94,38 +94,39 @@ def section(text: str, *, verbatim: bool = True) -> Block:
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_LIMIT]}]}
+    element = {"type": "mrkdwn", "text": text[:SECTION_LIMIT], "verbatim": True}
+    return {"type": "context", "elements": [element]}
 
 
-def publication_fields(publication: Publication) -> list[tuple[str, str]]:
-    """The facts an analyst scans for, in the bulletin's order (the console shows the same)."""
-    country = publication.country or "—"
-    marker = flag(publication.country)
-    return [
-        ("Publisher", publication.publisher or "—"),
-        ("Country", f"{marker} {country}" if marker else country),
-        ("Date", describe_date(publication)),
-        ("Type", publication.doc_type or "—"),
-        ("Language", publication.language or "—"),
-        ("Topics", ", ".join(publication.topics) or "—"),
-        ("Source", publication.source_id),
-    ]
+def publication_fields(message: AlertMessage) -> list[tuple[str, str]]:
+    """The facts an analyst scans for, as the console shows them; Slack adds the flag."""
+    fields = []
+    for name, value in message.fields:
+        if name == "Country" and (marker := flag(value)):
+            value = f"{marker} {value}"
+        fields.append((name, value))
+    return fields
+
+
+def field(name: str, value: str) -> dict[str, Any]:
+    """A section field; ``verbatim`` so page text never becomes a mention or channel link."""
+    text = f"*{name}*\n{fit(value, FIELD_LIMIT - len(name) - 3)}"
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def publication_payload(publication: Publication) -> SlackPayload:
     """Title link, facts, summary, attachments; the fallback text says the same in a line."""
-    blocks: list[Block] = [section(f"*{link(publication.url, publication.title)}*")]
-    fields = [
-        {"type": "mrkdwn", "text": f"*{name}*\n{fit(value, FIELD_LIMIT - len(name) - 3)}"}
-        for name, value in publication_fields(publication)[:MAX_FIELDS]
-    ]
+    message = alert_message(publication)
+    blocks: list[Block] = [section(f"*{link(message.url, message.title)}*")]
+    fields = [field(name, value) for name, value in publication_fields(message)[:MAX_FIELDS]]
     blocks.append({"type": "section", "fields": fields})
-    if publication.summary:
-        blocks.append(section(fit(publication.summary, SUMMARY_CHARS)))
+    if message.summary:
+        blocks.append(section(fit(message.summary, SUMMARY_CHARS)))
     if publication.attachments:
         blocks.append(section(attachment_lines(publication.attachments)))
-    blocks.append(context(f"govwatch · {fit(publication.source_id, 200)}"))
-    return SlackPayload(fallback_text(publication), blocks[:MAX_BLOCKS])
+    footer = f"govwatch · publication {message.publication_id} · {message.source_id}"
+    blocks.append(context(fit(footer, 300)))
+    return SlackPayload(fallback_text(message), blocks[:MAX_BLOCKS])
 
 
 def attachment_lines(attachments: list[dict[str, Any]]) -> str:
@@ -157,14 +158,11 @@ def _kind(attachment: dict[str, Any]) -> str | None:
     return None
 
 
-def fallback_text(publication: Publication) -> str:
+def fallback_text(message: AlertMessage) -> str:
     """The one line a phone notification shows; escaped like the blocks."""
-    facts = ", ".join(
-        part
-        for part in (publication.publisher, publication.country, describe_date(publication))
-        if part
-    )
-    return fit(f"New: {publication.title} — {facts}", TEXT_LIMIT)
+    publisher, country = (dict(message.fields).get(key) for key in ("Publisher", "Country"))
+    facts = ", ".join(part for part in (publisher, country, message.when) if part and part != "—")
+    return fit(f"New: {message.title} — {facts}", TEXT_LIMIT)
 
 
 def ops_payload(text: str, source_id: str | None, state: str | None) -> SlackPayload:
@@ -185,12 +183,14 @@ def burst_payload(
 ) -> SlackPayload:
     """One summary instead of a flood: the count, the newest titles as links, the rest counted."""
     noun = "publication" if total == 1 else "publications"
-    header = fit(f"{total} new {noun} from {source_id}", HEADER_LIMIT)
+    name = source_name(source_id)
+    header = fit(f"{total} new {noun} from {name}", HEADER_LIMIT)
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": False}}
     ]
     lines = [
-        f"• {link(p.url, p.title, 300)} ({escape(describe_date(p))})" for p in publications[:listed]
+        f"• {link(p.url, p.title, 300)} ({escape(alert_message(p).when)})"
+        for p in publications[:listed]
     ]
     text = ""
     for line in lines:
@@ -201,6 +201,7 @@ def burst_payload(
         blocks.append(section(text))
     shown = text.count("\n") + 1 if text else 0
     if total > shown:
+        # The header names the source; the id here is what `govwatch status` lists.
         blocks.append(context(f"…and {total - shown} more from {fit(source_id, 200)}."))
-    fallback = fit(f"{total} new {noun} from {source_id}", TEXT_LIMIT)
+    fallback = fit(f"{total} new {noun} from {name}", TEXT_LIMIT)
     return SlackPayload(fallback, blocks)

@@ -10,10 +10,11 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from crawler.alerts.message import alert_message, describe_date
+from crawler.alerts.message import alert_message, source_name
 from storage.models import AlertOutbox, Publication
 
 SUMMARY_TITLES = 10
+SUMMARY_CHARS = 1200  # as in Slack (crawler/alerts/blocks.py)
 
 
 class ConsoleSink:
@@ -35,10 +36,10 @@ class ConsoleSink:
         table.add_row("Link", escape(message.url))
         for name, value in message.fields:
             table.add_row(name, escape(value))
-        for title, url in message.attachments:
-            table.add_row("Attachment", f"{escape(title)}: {escape(url)}")
+        for attachment in message.attachments:
+            table.add_row("Attachment", f"{escape(attachment.title)}: {escape(attachment.url)}")
         if message.summary:
-            table.add_row("Summary", escape(_trim(message.summary, 400)))
+            table.add_row("Summary", escape(_trim(message.summary, SUMMARY_CHARS)))
         self.console.print(
             Panel(table, title=f"[bold]New: {escape(message.title)}[/]", title_align="left")
         )
@@ -51,16 +52,15 @@ class ConsoleSink:
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
         for publication in shown:
-            table.add_row(
-                describe_date(publication), escape(f"{publication.title}  {publication.url}")
-            )
+            when = alert_message(publication).when
+            table.add_row(escape(when), escape(f"{publication.title}  {publication.url}"))
         more = len(publications) - len(shown)
         if more:
             table.add_row("", f"… and {more} more (govwatch stores them all)")
         self.console.print(
             Panel(
                 table,
-                title=f"[bold]{len(publications)} new from {escape(source_id)}[/]",
+                title=f"[bold]{len(publications)} new from {escape(source_name(source_id))}[/]",
                 title_align="left",
             )
         )

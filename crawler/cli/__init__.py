@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from crawler.cli import (
     alerts,
@@ -27,13 +27,16 @@ from crawler.cli import (
     web,
 )
 from crawler.cli.context import global_options
+from crawler.cli.help_format import quiet_flag_types
 from crawler.errors import ConfigError, GovwatchError, StorageError
+from crawler.logs import redact
 
+quiet_flag_types()
 app = typer.Typer(
     name="govwatch",
     help="Watch government publication sources and alert on new publications.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 app.callback()(global_options)
@@ -67,6 +70,11 @@ def main() -> None:
     except GovwatchError as exc:
         print(f"govwatch: {exc}", file=sys.stderr)
         sys.exit(1)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        # e.g. GOVWATCH_DATABASE_URL=foo://x: the URL is refused before any connection.
+        reason = redact(str(exc).splitlines()[0])
+        print(f"govwatch: database URL not usable: {reason}", file=sys.stderr)
+        sys.exit(2)
     except SQLAlchemyError as exc:  # e.g. the server went away in the middle of a command
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"govwatch: database error: {type(exc).__name__}: {reason}", file=sys.stderr)

@@ -7,10 +7,12 @@ A dry run: nothing is written, no alert is sent. Tooling outside govwatch reads
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy import Engine
 
@@ -25,13 +27,14 @@ SAVE_MIDDLEWARE = "crawler.middlewares.save_responses.SaveResponsesMiddleware"
 
 
 def check_command(
+    ctx: typer.Context,
     source_id: Annotated[str, typer.Argument(metavar="SOURCE")],
     url: Annotated[
         list[str] | None,
         typer.Option("--url", help="Read this URL instead of the configured ones."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per item.")] = False,
-    pages: Annotated[int, typer.Option(help="Pages to follow where the source pages.")] = 1,
+    pages: Annotated[int, typer.Option(min=1, help="Pages to follow where the source pages.")] = 1,
     suggest: Annotated[
         bool,
         typer.Option(
@@ -55,7 +58,14 @@ def check_command(
     source = pick_sources([source_id], False)[0]
     if url:
         # Another page in the source's format may hold fewer items than the usual endpoint.
-        source = source.with_urls(url).model_copy(update={"expect": Expect(min_items=1)})
+        try:
+            source = source.with_urls(url).model_copy(update={"expect": Expect(min_items=1)})
+        except ValidationError:
+            stderr.print(
+                f"govwatch check: --url must be an http(s) URL, got {', '.join(map(repr, url))}",
+                markup=False,
+            )
+            raise typer.Exit(2) from None
     if pages > 1:
         source = source.model_copy(update={"max_pages": pages})
     settings: dict[str, Any] = {}
@@ -68,13 +78,16 @@ def check_command(
     options = CrawlOptions(
         dry_run=True, backfill=pages > 1, settings=settings, suggest_layout=suggest
     )
+    if (ctx.find_root().obj or {}).get("log_level") is None:
+        # The reason is printed below, once; the runner's log line would say it again.
+        logging.getLogger("crawler.runner").setLevel(logging.ERROR)
     # The layout fallback is guided by the items already stored; nothing is written.
     history = history_engine() if suggest else None
     summary = run_on_reactor(crawl_sources([source], engine=history, options=options))[0]
     if as_json:
         for item in summary.items:
             print(json.dumps(item.to_json_dict(), ensure_ascii=False))
-    else:
+    elif summary.items:
         table = Table(title=f"{source.id}: {len(summary.items)} items", title_justify="left")
         for column in ("published", "title", "url", "type"):
             table.add_column(column, overflow="fold")

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from crawler.config_loader import default_sources_path, load_sources
-from crawler.errors import ConfigError
-from crawler.logs import configure_logging
+from crawler.logs import configure_logging, redact
 from crawler.sources import SourceConfig
 from storage.db import database_url, ready_engine
 
@@ -22,7 +25,24 @@ stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 stderr = Console(stderr=True, soft_wrap=True)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def version_callback(show: bool) -> None:
+    if show:
+        print(f"govwatch {package_version()}")
+        raise typer.Exit()
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("govwatch")
+    except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
+
+
 def global_options(
+    ctx: typer.Context,
     config: Annotated[
         Path | None,
         typer.Option("--config", "-c", help="Sources file (default: config/sources.yaml)."),
@@ -31,14 +51,73 @@ def global_options(
         str | None,
         typer.Option(help="Database URL (default: $GOVWATCH_DATABASE_URL or SQLite in ./var)."),
     ] = None,
-    log_level: Annotated[str, typer.Option(help="Log level on stderr.")] = "WARNING",
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            help="Log level on stderr: DEBUG, INFO, WARNING (default), ERROR or CRITICAL.",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, show_default=False, help="More log lines (-vv: debug)."
+        ),
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Watch government publication sources and alert on new publications."""
     if config is not None:
         os.environ["GOVWATCH_SOURCES"] = str(config)
     if database is not None:
+        check_database_url(database)
         os.environ["GOVWATCH_DATABASE_URL"] = database
-    configure_logging(log_level)
+    level = chosen_log_level(log_level, verbose, quiet)
+    # `govwatch run` lets the config file's log_level apply unless one was chosen here.
+    ctx.obj = {"log_level": level if log_level or verbose or quiet else None}
+    configure_logging(level)
+
+
+def chosen_log_level(log_level: str | None, verbose: int, quiet: bool) -> str:
+    """``--log-level`` wins; else ``-q`` (ERROR), ``-v`` (INFO), ``-vv`` (DEBUG); else WARNING."""
+    if log_level is not None:
+        level = log_level.strip().upper()
+        if level not in LOG_LEVELS:
+            raise typer.BadParameter(
+                f"{log_level!r} is not a log level; use one of {', '.join(LOG_LEVELS)}",
+                param_hint="--log-level",
+            )
+        return level
+    if quiet:
+        return "ERROR"
+    return {0: "WARNING", 1: "INFO"}.get(verbose, "DEBUG")
+
+
+def check_database_url(url: str) -> None:
+    """A URL SQLAlchemy cannot read, or whose database kind it does not know, is a usage error."""
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise typer.BadParameter(
+            f"{redact(url)!r} is not a database URL govwatch can use ({exc.__class__.__name__}); "
+            "e.g. sqlite:///var/govwatch.sqlite3 or postgresql+psycopg://user@host/db",
+            param_hint="--database",
+        ) from None
+    except ImportError as exc:
+        raise typer.BadParameter(
+            f"the driver for {redact(url)!r} is not installed ({exc.name}); "
+            "for PostgreSQL: pip install 'govwatch[postgres]'",
+            param_hint="--database",
+        ) from None
 
 
 def configured_sources() -> dict[str, SourceConfig]:
@@ -54,10 +133,25 @@ def pick_sources(ids: list[str], all_sources: bool) -> list[SourceConfig]:
         raise typer.BadParameter("name at least one SOURCE, or use --all")
     unknown = [source_id for source_id in ids if source_id not in known]
     if unknown:
-        raise ConfigError(
-            f"unknown source id(s): {', '.join(unknown)}; `govwatch sources` lists them"
+        stderr.print(
+            f"govwatch: unknown source id(s): {', '.join(unknown)}"
+            f"{did_you_mean(unknown, list(known))}; `govwatch sources` lists them",
+            markup=False,
+            highlight=False,
         )
+        raise typer.Exit(2)
     return [known[source_id] for source_id in ids]
+
+
+def did_you_mean(unknown: list[str], known: list[str]) -> str:
+    """``; did you mean jp_mext_news?`` for near misses (typos, a missing suffix)."""
+    guesses: list[str] = []
+    for source_id in unknown:
+        close = difflib.get_close_matches(source_id, known, n=1, cutoff=0.6)
+        if not close:
+            close = [known_id for known_id in known if known_id.startswith(source_id)][:1]
+        guesses.extend(guess for guess in close if guess not in guesses)
+    return f"; did you mean {', '.join(guesses)}?" if guesses else ""
 
 
 def engine() -> Engine:

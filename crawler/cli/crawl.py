@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import json
+import logging
+from datetime import datetime
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Engine, select
 
+from crawler.alerts.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
 from crawler.alerts.router import publication_router
 from crawler.app_config import load_app_config
-from crawler.cli.context import engine, pick_sources, stdout
-from crawler.reactor import run_on_reactor
+from crawler.cli.context import engine, pick_sources, stderr, stdout
+from crawler.cli.crawl_report import common_failure, short_reason
+from crawler.cli.progress import run_with_progress
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
+from storage.db import transaction
+from storage.models import CrawlRun, utcnow
 from storage.run_owners import close_abandoned_runs
+
+INTERRUPTED_EXIT = 130  # the shell's code for "stopped by SIGINT"
 
 
 def crawl_command(
+    ctx: typer.Context,
     source_ids: Annotated[list[str] | None, typer.Argument(metavar="SOURCE...")] = None,
     all_sources: Annotated[bool, typer.Option("--all", help="Crawl every enabled source.")] = False,
     backfill: Annotated[
@@ -33,20 +44,40 @@ def crawl_command(
     config = load_app_config()
     database = engine()
     close_abandoned_runs(database)
-    summaries = run_on_reactor(
-        crawl_sources(
-            sources,
-            engine=database,
-            options=CrawlOptions(backfill=backfill),
-            router=publication_router(config),
+    if (ctx.find_root().obj or {}).get("log_level") is None:
+        # Each run is reported below; its log line (with the full record) would repeat it.
+        logging.getLogger("crawler.runner").setLevel(logging.ERROR)
+    started = utcnow()
+    try:
+        summaries = run_with_progress(
+            crawl_sources(
+                sources,
+                engine=database,
+                options=CrawlOptions(backfill=backfill),
+                router=publication_router(config),
+            ),
+            console=stderr,
+            database=database,
+            source_ids=[source.id for source in sources],
+            started=started,
         )
-    )
-    dispatch_all(database, config)
+    except KeyboardInterrupt:
+        closed = close_interrupted_runs(database, [source.id for source in sources], started)
+        stderr.print(
+            f"govwatch crawl: interrupted (Ctrl-C); {closed} unfinished run(s) recorded as "
+            "`interrupted`.",
+            markup=False,
+        )
+        raise typer.Exit(INTERRUPTED_EXIT) from None
+    # With --json, stdout carries JSON Lines only: alert panels go to stderr.
+    dispatch_all(database, config, ConsoleSink(stderr) if as_json else None)
     if as_json:
         for summary in summaries:
             print(json.dumps(summary_json(summary), ensure_ascii=False))
     else:
-        print_summary(summaries)
+        print_summary(summaries, backfill=backfill)
+    if cause := common_failure(summaries):
+        (stderr if as_json else stdout).print(cause.line(), markup=False)
     if any(summary.failed for summary in summaries):
         raise typer.Exit(1)
 
@@ -68,7 +99,31 @@ def summary_json(summary: RunSummary) -> dict[str, object]:
     }
 
 
-def print_summary(summaries: list[RunSummary]) -> None:
+def close_interrupted_runs(database: Engine, source_ids: list[str], started: datetime) -> int:
+    """Record this command's runs still ``running`` as ``interrupted``; how many there were.
+
+    Only runs this process started (same sources, started since the command began) are
+    closed: a scheduler crawling the same sources elsewhere keeps its own runs.
+    """
+    with transaction(database) as session:
+        runs = list(
+            session.scalars(
+                select(CrawlRun).where(
+                    CrawlRun.outcome == "running",
+                    CrawlRun.finished_at.is_(None),
+                    CrawlRun.source_id.in_(source_ids),
+                    CrawlRun.started_at >= started,
+                )
+            )
+        )
+        for run in runs:
+            run.outcome = "interrupted"
+            run.finished_at = utcnow()
+            run.error = "the crawl was interrupted (SIGINT)"
+    return len(runs)
+
+
+def print_summary(summaries: list[RunSummary], *, backfill: bool = False) -> None:
     table = Table(title="Crawl summary", title_justify="left")
     for column in ("source", "outcome", "fetched", "not modified", "items", "new", "errors"):
         table.add_column(column)
@@ -76,7 +131,7 @@ def print_summary(summaries: list[RunSummary]) -> None:
         statuses = summary.http_statuses
         fetched = sum(count for code, count in statuses.items() if code != "304")
         style = "red" if summary.failed else ("green" if summary.items_new else "")
-        baseline = summary.is_baseline and not summary.failed
+        baseline = summary.is_baseline and not summary.failed and not backfill
         new = f"{summary.items_new} (baseline)" if baseline else str(summary.items_new)
         table.add_row(
             summary.source_id,
@@ -85,10 +140,10 @@ def print_summary(summaries: list[RunSummary]) -> None:
             str(statuses.get("304", 0)),
             str(summary.items_parsed),
             new,
-            summary.error or "",
+            escape(short_reason(summary)) if summary.error else "",
         )
     stdout.print(table)
-    if any(summary.is_baseline and not summary.failed for summary in summaries):
+    if not backfill and any(summary.is_baseline and not summary.failed for summary in summaries):
         stdout.print(
             "First crawls are a silent baseline: what is there now is recorded without alerts "
             "(use --backfill to alert on it). New publications from now on are alerted."

@@ -6,13 +6,23 @@ import json
 from typing import Annotated
 
 import typer
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
 from crawler.app_config import load_app_config
 from crawler.cli.context import engine, stdout
-from storage.db import database_url, is_current, make_engine, redact_url, upgrade
+from storage.db import alembic_config, database_url, is_current, make_engine, redact_url, upgrade
 from storage.retention import prune
 
 app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+
+
+def revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """(the database's Alembic revision or None when it has no schema, the newest one)."""
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision(), head
 
 
 @app.command("upgrade")
@@ -23,21 +33,33 @@ def upgrade_command() -> None:
     """
     engine = make_engine(database_url())
     upgrade(engine)
-    stdout.print(f"Database {redact_url(database_url())} is at the current schema.")
+    current, _head = revisions(engine)
+    stdout.print(
+        f"Database {redact_url(database_url())} is at the current schema (revision {current}).",
+        markup=False,
+    )
 
 
 @app.command("status")
 def status_command() -> None:
-    """Say whether the database schema is current (exit 1 if not).
+    """Print the database's schema revision; exit 1 if it needs `govwatch db upgrade`.
 
     Example: govwatch db status
     """
     engine = make_engine(database_url(), create=False)
-    shown = redact_url(str(engine.url))
-    if is_current(engine):
-        stdout.print(f"Database {shown} is at the current schema.")
+    where = redact_url(database_url())
+    current_schema = is_current(engine)  # also turns "cannot connect" into one clear line
+    current, head = revisions(engine)
+    if current_schema:
+        stdout.print(
+            f"Database {where} is at the current schema (revision {current}).", markup=False
+        )
         return
-    stdout.print(f"Database {shown} needs `govwatch db upgrade`.")
+    found = f"revision {current}" if current else "no schema yet"
+    stdout.print(
+        f"Database {where} has {found}; the newest is {head}: run `govwatch db upgrade`.",
+        markup=False,
+    )
     raise typer.Exit(1)
 
 

@@ -33,11 +33,10 @@ def run_command(ctx: typer.Context) -> None:
     """
     paths = (default_sources_path(), default_app_config_path())
     _sources, config = load_configuration(*paths)
-    # `govwatch --log-level DEBUG run` wins over the config file's log_level.
-    parent = ctx.parent
-    source = parent.get_parameter_source("log_level") if parent is not None else None
-    explicit = parent is not None and getattr(source, "name", "") == "COMMANDLINE"
-    level = str(parent.params["log_level"]) if explicit and parent else config.log_level
+    # `govwatch --log-level DEBUG run` (or -v / -q) wins over the config file's log_level.
+    chosen = (ctx.obj or {}).get("log_level")
+    explicit = chosen is not None
+    level = str(chosen) if explicit else config.log_level
     configure_logging(level)
     # APScheduler logs every job start and end at INFO; the runner's one line per run says more.
     if logging.getLogger().level > logging.DEBUG:

@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from crawler.cli.context import configured_sources, stdout
@@ -32,7 +33,7 @@ def source_json(source: SourceConfig) -> dict[str, object]:
 def sources_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per source.")] = False,
 ) -> None:
-    """List the configured sources with country, language, kind, schedule and endpoint.
+    """List the configured sources: name, publisher, country, language, kind, schedule, URL.
 
     Example: govwatch sources --json
     """
@@ -42,18 +43,26 @@ def sources_command(
             print(json.dumps(source_json(source), ensure_ascii=False))
         return
     table = Table(title=f"{len(sources)} sources", title_justify="left")
-    for column in ("id", "country", "lang", "kind", "schedule", "endpoint"):
-        table.add_column(column, overflow="fold")
-    for source in sources.values():
+    shown_ids = [s.id if s.enabled else f"{s.id} (disabled)" for s in sources.values()]
+    table.add_column("id", no_wrap=True, min_width=max(map(len, shown_ids), default=2))
+    table.add_column("name", max_width=36)
+    table.add_column("publisher", max_width=30)
+    for column in ("country", "lang", "kind", "schedule"):
+        table.add_column(column, no_wrap=True)
+    # One line per URL at most: cut with … on a narrow terminal (`--json` has them whole).
+    table.add_column("endpoint", no_wrap=True, overflow="ellipsis", max_width=48)
+    for shown_id, source in zip(shown_ids, sources.values(), strict=True):
         endpoint = str(source.urls[0]) + (
             f" (+{len(source.urls) - 1})" if len(source.urls) > 1 else ""
         )
         table.add_row(
-            source.id if source.enabled else f"{source.id} (disabled)",
+            shown_id,
+            escape(source.name),
+            escape(source.publisher or "—"),
             source.country,
             source.language,
             source.kind,
             source.schedule.describe(),
-            endpoint,
+            escape(endpoint),
         )
     stdout.print(table)

@@ -45,7 +45,9 @@ def status_command(
         for entry in report:
             print(json.dumps(entry, ensure_ascii=False))
     else:
-        _print_table(report, now)
+        # A planned time means nothing while no scheduler is there to keep it.
+        running = lease is not None and lease.stopped_at is None
+        _print_table(report, now, scheduler_running=running)
         stdout.print(_scheduler_line(lease, now))
     if any(entry["state"] == "broken" for entry in report):
         raise typer.Exit(1)
@@ -85,7 +87,7 @@ def build_report(
     return report
 
 
-def _print_table(report: list[dict[str, Any]], now: datetime) -> None:
+def _print_table(report: list[dict[str, Any]], now: datetime, *, scheduler_running: bool) -> None:
     table = Table(title=f"{len(report)} sources", title_justify="left")
     for column in ("source", "state", "last run", "last success", "last new item", "new 7d",
                    "next run", "last error"):  # fmt: skip
@@ -103,7 +105,7 @@ def _print_table(report: list[dict[str, Any]], now: datetime) -> None:
             _ago(entry["last_success_at"], now),
             _ago(entry["last_new_item_at"], now),
             str(entry["new_items_7d"]),
-            _ago(entry["next_run_at"], now),
+            _ago(entry["next_run_at"], now) if scheduler_running else "-",
             escape(_trim(entry["last_error"] or "", 160)),
         )
     stdout.print(table)

@@ -67,7 +67,12 @@ def new_publications(today: date) -> dict[str, SampleItem]:
             "01820",
             tag="科学技術・学術",
         ),
-        "beijing": SampleItem("北京市支持具身智能机器人产业创新发展的若干措施", today, "4871034"),
+        "beijing": SampleItem(
+            "北京市支持具身智能机器人产业创新发展的若干措施",
+            today,
+            "4871034",
+            summary="支持具身智能机器人关键技术攻关和应用场景建设。",
+        ),
         "nsf": SampleItem(
             "NSF launches national semiconductor research network",
             today,

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +28,7 @@ TEMPLATES = Environment(
     keep_trailing_newline=True,
 )
 ERA_REIWA_OFFSET = 2018
+BEIJING_DETAIL = re.compile(r"/beijing/zhengcefagui/\d{6}/t(?P<day>\d{8})_(?P<ref>\d+)\.html")
 
 
 @dataclass
@@ -96,6 +99,22 @@ class DemoSite:
                 ),
             )
         }
+
+    def page(self, path: str) -> Page | None:
+        """The page at ``path``: a listed page, or a Beijing detail page of a sample item."""
+        return self.pages().get(path) or self._beijing_detail(path)
+
+    def _beijing_detail(self, path: str) -> Page | None:
+        # The list links ./YYYYMM/tYYYYMMDD_REF.html; the real site answers each with the
+        # document, whose <meta> tags the spider reads (publisher, summary, time of day).
+        match = BEIJING_DETAIL.fullmatch(path)
+        if match is None:
+            return None
+        for item in self.items["beijing"]:
+            if item.ref == match["ref"] and item.day.strftime("%Y%m%d") == match["day"]:
+                html = TEMPLATES.get_template("beijing_detail.html.j2").render(item=item)
+                return Page(path, "text/html; charset=utf-8", partial(bytes, html.encode()))
+        return None
 
     def _render(self, template: str, source: str, **extra: Any) -> bytes:
         text = TEMPLATES.get_template(template).render(items=self.items[source], **extra)
@@ -196,13 +215,22 @@ def sample_items(today: date) -> dict[str, list[SampleItem]]:
         ],
         "beijing": [
             SampleItem(
-                "北京市关于加快建设具有全球影响力的人工智能创新策源地的实施意见", ago(1), "4870211"
+                "北京市关于加快建设具有全球影响力的人工智能创新策源地的实施意见",
+                ago(1),
+                "4870211",
+                summary="提出建设人工智能创新策源地的主要目标和重点任务。",
             ),
-            SampleItem("北京市促进量子信息产业发展若干措施", ago(2), "4869873"),
+            SampleItem(
+                "北京市促进量子信息产业发展若干措施",
+                ago(2),
+                "4869873",
+                summary="支持量子计算、量子通信和量子测量领域的研发与应用。",
+            ),
             SampleItem(
                 "北京市科学技术委员会关于印发《北京市新型研发机构管理办法》的通知",
                 ago(5),
                 "4866502",
+                summary="规范新型研发机构的认定、支持和管理。",
             ),
         ],
         "nsf": [
@@ -259,7 +287,7 @@ def _handler_for(site: DemoSite) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path, _, query = self.path.partition("?")
-            page = site.pages().get(path)
+            page = site.page(path)
             # Like WordPress past its last page: the sample feeds hold one page only.
             if page is None or "paged=" in query:
                 self.send_error(HTTPStatus.NOT_FOUND)

@@ -82,10 +82,12 @@ def test_a_publication_shows_title_link_facts_summary_and_attachments() -> None:
         "*Country*\n🇯🇵 JP",
         "*Date*\n2026-03-02",
         "*Type*\npress release",
-        "*Language*\nja",
+        "*Language*\nJapanese",
         "*Topics*\nAI, Quantum",
-        "*Source*\njp_mext_news",
+        "*Source*\nMEXT 新着情報 (RSS 1.0)",
+        "*ID*\n7",
     ]
+    assert all(field["verbatim"] for field in facts["fields"])
     assert summary["text"]["text"] == "量子コンピュータと生成AIの研究基盤について議論する。"
     assert attachments["text"]["text"] == (
         "*Attachments*\n"
@@ -93,6 +95,7 @@ def test_a_publication_shows_title_link_facts_summary_and_attachments() -> None:
         "• <https://www.mext.go.jp/content/b.pdf|application/pdf> (PDF)"
     )
     assert footer["type"] == "context"
+    assert footer["elements"][0]["text"] == "govwatch · publication 7 · jp_mext_news"
     assert payload.text.startswith(
         "New: 次世代計算基盤に関する検討会（第5回）の開催について — 文部科学省, JP"
     )
@@ -167,7 +170,9 @@ def test_english_and_timed_publications() -> None:
         )
     )
     facts = [field["text"] for field in payload.blocks[1]["fields"]]
-    assert "*Date*\n2026-03-02 15:30 UTC" in facts
+    # MEXT is in Tokyo: its 00:30 on the 3rd is 15:30 UTC on the 2nd.
+    assert "*Date*\n2026-03-03 00:30 JST (2026-03-02 15:30 UTC)" in facts
+    assert "*Language*\nEnglish" in facts
     assert "*Country*\n🇪🇺 EU" in facts
     assert [block["type"] for block in payload.blocks] == ["section", "section", "context"]
 
@@ -179,7 +184,7 @@ def test_ops_and_burst_payloads_escape_and_fit() -> None:
 
     items = [publication(id=n, title=f"{HOSTILE} item {n}" * 20) for n in range(200)]
     burst = burst_payload("jp_mext_news", items, 200, 40)
-    assert burst.blocks[0]["text"]["text"] == "200 new publications from jp_mext_news"
+    assert burst.blocks[0]["text"]["text"] == "200 new publications from MEXT 新着情報 (RSS 1.0)"
     assert "<!channel>" not in all_text(burst.blocks)
     assert burst.blocks[-1]["elements"][0]["text"].startswith("…and ")
     assert_within_limits(burst.blocks)

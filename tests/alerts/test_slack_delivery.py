@@ -205,7 +205,9 @@ def test_a_burst_becomes_one_summary_per_channel_and_source(
     assert report.sent == 2 * 25 + 2
     for channel in (AI_POLICY, JP_POLICY):
         [summary] = slack.posted(channel)
-        assert summary.blocks[0]["text"]["text"] == "25 new publications from jp_mext_news"
+        assert (
+            summary.blocks[0]["text"]["text"] == "25 new publications from MEXT 新着情報 (RSS 1.0)"
+        )
         assert summary.metadata is not None
         assert summary.metadata["event_type"] == "govwatch_burst"
         assert len(summary.metadata["event_payload"]["outbox_ids"]) == 25
