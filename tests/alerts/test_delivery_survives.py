@@ -82,7 +82,7 @@ def test_a_console_burst_that_raises_does_not_stop_delivery_or_lose_rows(
 
     screen = io.StringIO()
     assert dispatch_all(engine, config, console=ConsoleSink(Console(file=screen))).sent == 12
-    assert "12 new from us_nsf_news" in screen.getvalue()
+    assert "12 new from U.S. National Science Foundation" in screen.getvalue()
 
 
 def test_a_slack_row_that_makes_the_sink_raise_waits_and_other_channels_go_on(
