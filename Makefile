@@ -31,9 +31,10 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+# make bench BENCH_ARGS="--sources 500 --quick --peers"   (docs/performance.md)
+BENCH_ARGS ?= --sources 50,500,2000 --peers
 bench: $(STAMP)
-	$(BIN)/python benchmarks/govsim_cycle.py --sources 500 --cycles 5
-	$(BIN)/python benchmarks/scheduler_startup.py --sources 500 --repeat 3
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis
