@@ -168,7 +168,10 @@ def median(values: list[float]) -> float | None:
 class Workload:
     """govsim with N sources behind H loopback hosts, and a govwatch home for it."""
 
-    def __init__(self, govsim: Path, sources: int, hosts: int, work: Path) -> None:
+    def __init__(
+        self, govsim: Path, sources: int, hosts: int, work: Path, jitter: str = "0s"
+    ) -> None:
+        self.jitter = jitter
         sys.path.insert(0, str(govsim))
         import benchlib
 
@@ -220,6 +223,7 @@ class Workload:
         return int(stats["by_status"].get("304", {}).get("requests", 0))
 
     def sources_yaml(self, path: Path, every: str) -> None:
+        jitter = self.jitter
         lines = []
         for entry in self.entries:
             kind = entry["kind"]
@@ -232,7 +236,7 @@ class Workload:
                 "  country: US",
                 f"  language: {entry['lang']}",
                 f"  timezone: {TIMEZONES[entry['lang']]}",
-                f"  schedule: {{every: {every}, jitter: 0s}}",
+                f"  schedule: {{every: {every}, jitter: {jitter}}}",
                 "  allow_private_network: true",
                 "  expect: {min_items: 1}",
             ]
@@ -263,7 +267,7 @@ class Workload:
 # ---------------------------------------------------------------- the modes
 
 
-def fresh_mode(w: Workload, passes: int) -> dict[str, Any]:
+def fresh_mode(w: Workload, passes: int, profile: Path | None = None) -> dict[str, Any]:
     crawl = [GOVWATCH, "crawl", "--all", "--json"]
     w.sim.reset()
     base = measured(crawl, w.env())
@@ -308,6 +312,23 @@ def fresh_mode(w: Workload, passes: int) -> dict[str, Any]:
         k: median([r[k] for r in rows])
         for k in ("wall_s", "cpu_s", "peak_rss_mb", "robots_requests", "r304", "requests")
     }
+    if profile is not None:  # one more unchanged pass, under py-spy, not measured
+        measured(
+            [
+                str(BIN / "py-spy"),
+                "record",
+                "-f",
+                "raw",
+                "-r",
+                "200",
+                "-o",
+                str(profile),
+                "--",
+                *crawl,
+            ],
+            w.env(),
+        )
+        result["profile"] = str(profile)
     result["publish"] = publish_round(w, crawl)
     return result
 
@@ -363,7 +384,9 @@ def publish_round(w: Workload, crawl: list[str]) -> dict[str, Any]:
     }
 
 
-def daemon_mode(w: Workload, cycles: int, warmup: int) -> dict[str, Any]:
+def daemon_mode(
+    w: Workload, cycles: int, warmup: int, profile: Path | None = None
+) -> dict[str, Any]:
     env = w.env("30s")
     log = (w.work / "daemon.log").open("w")
     proc = subprocess.Popen(  # noqa: S603 - our own commands
@@ -405,6 +428,25 @@ def daemon_mode(w: Workload, cycles: int, warmup: int) -> dict[str, Any]:
                 f"  daemon window: {windows[-1]['cpu_s']:.2f} CPU-s, "
                 f"{windows[-1]['rss_mb']:.0f} MB, polled {started}/{len(w.entries)}",
                 flush=True,
+            )
+        if profile is not None and proc.poll() is None:  # two more windows, under py-spy
+            subprocess.run(  # noqa: S603 - our own command
+                [
+                    str(BIN / "py-spy"),
+                    "record",
+                    "-f",
+                    "raw",
+                    "-r",
+                    "100",
+                    "-o",
+                    str(profile),
+                    "--pid",
+                    str(proc.pid),
+                    "--duration",
+                    str(int(2 * WINDOW_S)),
+                ],
+                capture_output=True,
+                check=False,
             )
     finally:
         stop(proc)
@@ -493,9 +535,13 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=5, help="unchanged fresh-process passes")
     parser.add_argument("--cycles", type=int, default=20, help="30-second daemon windows")
     parser.add_argument("--warmup", type=int, default=4, help="daemon windows not measured")
+    parser.add_argument("--jitter", default="0s", help="schedule jitter of every source")
     parser.add_argument("--quick", action="store_true", help="2 passes, 4 windows (development)")
     parser.add_argument("--modes", default="fresh,daemon,startup")
     parser.add_argument("--peers", action="store_true", help="also run urlwatch; print ratios")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy profiles (extra, unmeasured) to var/bench/"
+    )
     args = parser.parse_args()
     govsim = find_govsim(args.govsim)
     if govsim is None:
@@ -523,13 +569,15 @@ def main() -> int:
     for n in [int(x) for x in args.sources.split(",")]:
         print(f"N = {n}", flush=True)
         work = Path(tempfile.mkdtemp(prefix=f"govwatch-bench-{n}-"))
-        w = Workload(govsim, n, args.hosts or n, work)
+        w = Workload(govsim, n, args.hosts or n, work, args.jitter)
         run: dict[str, Any] = {"hosts": len(w.addresses)}
         try:
             if "fresh" in modes or "daemon" in modes:
-                run["fresh"] = fresh_mode(w, args.passes)
+                run["fresh"] = fresh_mode(w, args.passes, _profile(args, "fresh", n))
             if "daemon" in modes:
-                run["daemon"] = daemon_mode(w, args.cycles, args.warmup)
+                run["daemon"] = daemon_mode(
+                    w, args.cycles, args.warmup, _profile(args, "daemon", n)
+                )
             if "startup" in modes:
                 run["startup"] = startup_mode(w, 3)
             if args.peers:
@@ -546,6 +594,16 @@ def main() -> int:
     print_table(results)
     print(f"wrote {out}")
     return 0
+
+
+def _profile(args: argparse.Namespace, mode: str, n: int) -> Path | None:
+    if not args.profile:
+        return None
+    if not (BIN / "py-spy").exists():
+        print("--profile needs py-spy: .venv/bin/pip install py-spy", file=sys.stderr)
+        return None
+    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    return ROOT / "var" / "bench" / f"profile-{mode}-{n}-{datetime.now(UTC):%Y%m%dT%H%M%S}.txt"
 
 
 def _fmt(value: Any, spec: str = ".2f") -> str:
