@@ -160,3 +160,29 @@ def test_a_dry_run_reads_but_never_writes_the_cache(pages: PageServer, tmp_path:
     assert summary.outcome == "ok"
     assert load_robots(engine, pages.base_url) is None
     engine.dispose()
+
+
+def test_a_robots_txt_redirect_to_a_forbidden_address_is_refused_and_not_kept(
+    pages: PageServer, tmp_path: Path
+) -> None:
+    pages.route(
+        "/robots.txt",
+        Route(b"", status=302, headers={"Location": "http://169.254.169.254/robots.txt"}),
+    )
+
+    first, _second, fetches = _two_passes(pages, tmp_path)
+
+    assert first.outcome == "ok"  # a robots.txt that cannot be had decides nothing
+    assert fetches == [1, 1]  # and is not kept: asked again by the next process
+    engine = ready_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert load_robots(engine, pages.base_url) is None
+    engine.dispose()
+
+
+def test_safety_runs_before_robots_txt_which_replaces_scrapys() -> None:
+    from crawler import settings
+
+    order = settings.DOWNLOADER_MIDDLEWARES
+    assert order["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] is None
+    robots = order["crawler.middlewares.robots_cache.CachedRobotsTxtMiddleware"]
+    assert order["crawler.middlewares.safety.SafetyMiddleware"] < robots
