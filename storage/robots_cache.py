@@ -9,6 +9,7 @@ and writes rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,27 @@ def load_robots(engine: Engine, origin: str, now: datetime | None = None) -> Cac
         if row is None or row.expires_at <= now:
             return None
         return CachedRobots(row.origin, row.status, row.body, row.fetched_at, row.expires_at)
+
+
+def load_robots_of(
+    engine: Engine, origins: Iterable[str], now: datetime | None = None
+) -> dict[str, CachedRobots]:
+    """The unexpired cached robots.txt of each of ``origins`` that has one, in one query."""
+    now = now or utcnow()
+    wanted = sorted(set(origins))
+    found: dict[str, CachedRobots] = {}
+    with transaction(engine) as session:
+        for start in range(0, len(wanted), 500):  # bounded IN lists
+            rows = session.scalars(
+                select(RobotsTxt).where(
+                    RobotsTxt.origin.in_(wanted[start : start + 500]), RobotsTxt.expires_at > now
+                )
+            )
+            for row in rows:
+                found[row.origin] = CachedRobots(
+                    row.origin, row.status, row.body, row.fetched_at, row.expires_at
+                )
+    return found
 
 
 def save_robots(engine: Engine, entry: CachedRobots) -> None:

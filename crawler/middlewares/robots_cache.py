@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crawler.robots_rules import RobotsRules, time_to_keep
 from crawler.runs import RunAware
 from storage.models import utcnow
-from storage.robots_cache import CachedRobots, load_robots, save_robots
+from storage.robots_cache import CachedRobots, load_robots, load_robots_of, save_robots
 
 logger = logging.getLogger(__name__)
 ROBOTS_REQUEST_PRIORITY = 1000  # ahead of the pages waiting for it
@@ -54,6 +54,8 @@ class CachedRobotsTxtMiddleware(RunAware):
             crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings["USER_AGENT"]
         )
         self._rules: dict[str, asyncio.Future[RobotsRules | None]] = {}
+        self._preloaded: dict[str, CachedRobots] | None = None
+        self._asked: set[str] = set()  # origins the preload asked the database about
 
     async def process_request(self, request: Request) -> None:
         if request.meta.get("dont_obey_robotstxt") or request.url.startswith(("data:", "file:")):
@@ -86,7 +88,10 @@ class CachedRobotsTxtMiddleware(RunAware):
         engine = self._engine()
         if engine is not None:
             try:
-                cached = load_robots(engine, origin)
+                preloaded = self._preload(engine)
+                cached = (
+                    preloaded.get(origin) if origin in self._asked else load_robots(engine, origin)
+                )
             except SQLAlchemyError as exc:
                 logger.warning("robots.txt cache unreadable, fetching %s: %s", origin, exc)
                 cached = None
@@ -118,6 +123,16 @@ class CachedRobotsTxtMiddleware(RunAware):
             except SQLAlchemyError as exc:
                 logger.warning("robots.txt of %s not kept in the database: %s", origin, exc)
         return RobotsRules(origin, status, body)
+
+    def _preload(self, engine: Engine) -> dict[str, CachedRobots]:
+        """The kept answers of every origin the crawl's sources start at, in one query (a
+        fresh process otherwise asks the database once per host)."""
+        if self._preloaded is None:
+            spiders = getattr(self.crawler.spider, "spiders", None) or {}
+            origins = {_origin(str(url)) for s in spiders.values() for url in s.source.urls}
+            self._asked = origins
+            self._preloaded = load_robots_of(engine, origins)
+        return self._preloaded
 
     def _apply_crawl_delay(self, request: Request, rules: RobotsRules) -> None:
         delay = rules.crawl_delay(self.user_agent)
