@@ -33,11 +33,12 @@ test: $(STAMP)
 
 # govsim (the simulated government sites the benchmark polls) is not part of this repo.
 GOVSIM_DIR ?= ../shared/govsim
+# make bench BENCH_ARGS="--sources 500 --quick --peers"   (docs/performance.md)
+BENCH_ARGS ?= --sources 50,500,2000 --peers
 
 bench: $(STAMP)
 	@test -d "$(GOVSIM_DIR)" || { echo "make bench: govsim not found at $(GOVSIM_DIR) (it is not part of this repository); put a govsim checkout there or run: make bench GOVSIM_DIR=/path/to/govsim" >&2; exit 2; }
-	$(BIN)/python benchmarks/govsim_cycle.py --sources 500 --cycles 5 --govsim-dir "$(GOVSIM_DIR)"
-	$(BIN)/python benchmarks/scheduler_startup.py --sources 500 --repeat 3
+	$(BIN)/python benchmarks/bench.py --govsim "$(GOVSIM_DIR)" $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/govsim_cycle.py --sources 500 --cycles 5
 
-Starts govsim (../shared/govsim, or --govsim-dir) with N sources of eight kinds, declares one
-govwatch source per simulated source (feeds, and list pages with selectors), and runs in
-one long-lived process, like a daemon would:
+Starts govsim (../shared/govsim, $GOVSIM_DIR or --govsim-dir) with N sources of eight
+kinds, declares one govwatch source per simulated source (feeds, and list pages with
+selectors), and runs in one long-lived process, like a daemon would:
 
 1. a baseline crawl of every source;
 2. ``--cycles`` unchanged cycles: wall and CPU seconds per cycle, 304s, body bytes;
@@ -108,15 +108,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sources", type=int, default=500)
     parser.add_argument("--cycles", type=int, default=5)
-    parser.add_argument(
-        "--govsim-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "govsim"
-    )
+    parser.add_argument("--govsim-dir", type=Path, default=None, help="default: as bench.py")
     args = parser.parse_args()
-    if not (args.govsim_dir / "benchlib.py").is_file():
-        sys.exit(
-            f"govsim not found at {args.govsim_dir} (no benchlib.py there): it is not part of "
-            "this repository; pass --govsim-dir /path/to/govsim"
-        )
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench import find_govsim  # the same search as `make bench`
+
+    args.govsim_dir = find_govsim(str(args.govsim_dir) if args.govsim_dir else None)
+    if args.govsim_dir is None:
+        sys.exit("govsim not found: pass --govsim-dir PATH or set GOVSIM_DIR")
     sys.path.insert(0, str(args.govsim_dir))
     import benchlib  # the simulator's own helpers (start/stop, stats)
 

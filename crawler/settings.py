@@ -38,13 +38,15 @@ HTTPCACHE_ENABLED = False  # conditional requests are our own (ConditionalGetMid
 COOKIES_ENABLED = True
 REDIRECT_MAX_TIMES = 5
 
-# Safety first: SafetyMiddleware (50) judges every request before Scrapy's robots.txt
-# middleware (100) can fetch anything; RefusedAddressMiddleware (950) sits next to the
-# downloader, so a host the resolver refused is reported before RetryMiddleware (550)
+# Safety first: SafetyMiddleware (50) judges every request before the robots.txt middleware
+# (100, cached in the database) can fetch anything; RefusedAddressMiddleware (950) sits next
+# to the downloader, so a host the resolver refused is reported before RetryMiddleware (550)
 # asks again. Host names are checked by crawler.safe_resolver, which the reactor
 # connects with (installed by crawler.reactor and by SafetyMiddleware).
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.safety.SafetyMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots_cache.CachedRobotsTxtMiddleware": 100,
     "crawler.middlewares.conditional_get.ConditionalGetMiddleware": 200,
     "crawler.middlewares.safety.RefusedAddressMiddleware": 950,
 }

@@ -7,6 +7,7 @@
 - ``crawl_runs``: one row per source run, whatever its outcome.
 - ``url_validators``: ETag / Last-Modified per (source, fetched URL) for conditional requests.
 - ``alert_outbox``: alerts to deliver, written in the same transaction as the publication.
+- ``robots_txt``: each host's robots.txt as last fetched, with its own expiry (RFC 9309).
 """
 
 from __future__ import annotations
@@ -185,3 +186,16 @@ class SchedulerLease(Base):
     stopped_at: Mapped[datetime | None]
     reloaded_at: Mapped[datetime | None]
     reload_message: Mapped[str | None] = mapped_column(Text)
+
+
+class RobotsTxt(Base):
+    """A host's robots.txt as last fetched, kept until ``expires_at`` (see
+    :mod:`storage.robots_cache`), so a fresh ``govwatch crawl`` process does not ask again."""
+
+    __tablename__ = "robots_txt"
+
+    origin: Mapped[str] = mapped_column(String(300), primary_key=True)  # scheme://host[:port]
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
