@@ -82,7 +82,7 @@ def items(session: Session, digest_id: int) -> list[tuple[DigestItem, Publicatio
         .where(DigestItem.digest_id == digest_id)
         .order_by(func.coalesce(DigestItem.country, "~"), DigestItem.position, DigestItem.id)
     )
-    return [(item, publication) for item, publication in session.execute(query).tuples()]
+    return [(item, publication) for item, publication in session.execute(query).all()]
 
 
 def get_item(session: Session, digest_id: int, item_id: int) -> DigestItem | None:
@@ -128,7 +128,7 @@ def source_troubles(
                 CrawlRun.outcome.in_(list(failed_outcomes)),
             )
             .group_by(CrawlRun.source_id)
-        ).tuples()
+        ).all()
     )
     query = select(Source).where(
         or_(
