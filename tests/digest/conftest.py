@@ -75,7 +75,7 @@ def store(engine: Engine, entries: list[tuple[str, datetime, dict[str, Any]]]) -
             if key == "de_w48_dup":
                 url = "https://example.org/de_src/de_w48"
             result = store_publication(
-                session, Item(url=url, **fields), run_id=None, destinations=["console"]
+                session, Item(url=url, **fields), run_id=None, destinations=[]
             )
             assert result.publication_id is not None
             ids[key] = result.publication_id
