@@ -110,7 +110,9 @@ def list_command(as_json: JsonOption = False) -> None:
 
 
 @app.command("show")
-def show_command(digest_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonOption = False) -> None:
+def show_command(
+    digest_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonOption = False
+) -> None:
     """Show a digest's items by country. Example: govwatch digest show 3"""
     with transaction(engine()) as session:
         digest = store.get_digest(session, digest_id)
@@ -137,7 +139,9 @@ def show_command(digest_id: Annotated[int, typer.Argument(metavar="ID")], as_jso
         for row in part.rows:
             mark = "x" if row.included else " "
             lead = " (lead)" if row.lead else ""
-            stdout.print(f" [{mark}] {escape(row.title)}{lead} — {escape(row.publisher)} / {row.date}")
+            stdout.print(
+                f" [{mark}] {escape(row.title)}{lead} — {escape(row.publisher)} / {row.date}"
+            )
             if row.key_points:
                 stdout.print(f"     {escape(row.key_points)}")
 
@@ -179,7 +183,8 @@ def publish_command(
     elif result.newly:
         stdout.print(
             f"Published {escape(result.label)}: {result.messages} Slack messages queued "
-            f"({report.sent} delivered now); {escape(str(result.html))}, {escape(str(result.markdown))}"
+            f"({report.sent} delivered now); {escape(str(result.html))}, "
+            f"{escape(str(result.markdown))}"
         )
     else:
         stdout.print(f"{escape(result.label)} was already published; nothing posted again.")

@@ -129,7 +129,9 @@ def _candidates(
     since, until = period.bounds()
     found = {p.id: p for p in store.first_seen_between(session, since, min(until, now))}
     for earlier in store.earlier_digests(session, period.start):
-        _, earlier_until = Period(earlier.period_start, earlier.period_end, period.timezone).bounds()
+        _, earlier_until = Period(
+            earlier.period_start, earlier.period_end, period.timezone
+        ).bounds()
         for publication in store.first_seen_between(session, earlier.snapshot_at, earlier_until):
             found.setdefault(publication.id, publication)
     taken = store.in_other_digests(session, digest_id)
@@ -185,11 +187,7 @@ def _fetch_missing_texts(
         if digest is not None:
             candidates += [p for _, p in store.items(session, digest.id)]
         known = store.main_texts(session, [p.id for p in candidates])
-        wanted = [
-            p
-            for p in candidates
-            if p.id not in known and not says_more(p.summary, p.title)
-        ]
+        wanted = [p for p in candidates if p.id not in known and not says_more(p.summary, p.title)]
     if not wanted:
         return
     fetched = fetch_texts(wanted)

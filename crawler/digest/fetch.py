@@ -61,7 +61,10 @@ class DetailFetcher:
         for publication in publications:
             source = self.sources.get(publication.source_id)
             if source is None:
-                outcomes[publication.id] = (None, f"source {publication.source_id} is not configured")
+                outcomes[publication.id] = (
+                    None,
+                    f"source {publication.source_id} is not configured",
+                )
                 continue
             try:
                 html, final_url = self.get(publication.url, source)
@@ -144,9 +147,7 @@ class DetailFetcher:
             address = parse_address(text)
             reason = forbidden_reason(address) if address is not None else "not an address"
             if reason is not None and not source.allow_private_network:
-                raise Refused(
-                    f"{host} resolves to {text}, {reason} (allow_private_network is off)"
-                )
+                raise Refused(f"{host} resolves to {text}, {reason} (allow_private_network is off)")
         return addresses[0]
 
     def _wait_turn(self, host: str) -> None:

@@ -30,11 +30,56 @@ _CJK_END = re.compile(rf"[。！？]+[{_CLOSERS}]*")
 _LATIN_END = re.compile(rf"[.!?]+[{_CLOSERS}]*(?=\s)")
 _ABBREVIATIONS = frozenset(
     word.lower()
-    for word in (
-        "Dr Mr Mrs Ms Prof St No Nr Art Abs bzw ca vgl usw etc e.g i.e z.B z d.h u.a "
-        "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Inc Ltd Co vs al Fig Sec Dept "
-        "Mio Mrd Tsd Nr Bd Hrsg gem"
-    ).split()
+    for word in [
+        "Dr",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Prof",
+        "St",
+        "No",
+        "Nr",
+        "Art",
+        "Abs",
+        "bzw",
+        "ca",
+        "vgl",
+        "usw",
+        "etc",
+        "e.g",
+        "i.e",
+        "z.B",
+        "z",
+        "d.h",
+        "u.a",
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Sept",
+        "Oct",
+        "Nov",
+        "Dec",
+        "Inc",
+        "Ltd",
+        "Co",
+        "vs",
+        "al",
+        "Fig",
+        "Sec",
+        "Dept",
+        "Mio",
+        "Mrd",
+        "Tsd",
+        "Nr",
+        "Bd",
+        "Hrsg",
+        "gem",
+    ]
 )
 
 

@@ -71,11 +71,12 @@ def publish(engine: Engine, config: AppConfig, digest_id: int) -> Published:
             raise DigestError(f"no digest {digest_id}")
         if digest.state == "draft":
             raise DigestError(f"{digest.label} is a draft: approve it before publishing")
-        changed = session.execute(
+        result = session.execute(
             update(Digest)
             .where(Digest.id == digest_id, Digest.state == "approved")
             .values(state="published", published_at=utcnow())
-        ).rowcount
+        )
+        changed = int(getattr(result, "rowcount", 0))
         session.refresh(digest)
         parts = sections(session, digest)
         payloads = slack_messages(digest, parts) if changed == 1 else []

@@ -34,6 +34,7 @@ from storage.models import Digest
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Blocks per Slack message: a header and a context line around the items, well under 50.
 ITEMS_PER_MESSAGE = 20
+assert ITEMS_PER_MESSAGE + 2 <= MAX_BLOCKS  # noqa: S101 (a header and a context line)
 # Characters of item text per message: Slack truncates very long messages.
 CHARS_PER_MESSAGE = 12000
 NO_COUNTRY = "Other"
@@ -130,7 +131,9 @@ def slack_messages(digest: Digest, parts: list[Section]) -> list[SlackPayload]:
         for row in part.rows:
             block = section(_slack_row(row))
             length = len(block["text"]["text"])
-            if chunks[-1] and (len(chunks[-1]) >= ITEMS_PER_MESSAGE or size + length > CHARS_PER_MESSAGE):
+            if chunks[-1] and (
+                len(chunks[-1]) >= ITEMS_PER_MESSAGE or size + length > CHARS_PER_MESSAGE
+            ):
                 chunks.append([])
                 size = 0
             chunks[-1].append(block)
@@ -144,13 +147,13 @@ def slack_messages(digest: Digest, parts: list[Section]) -> list[SlackPayload]:
             }
             count = f"{len(blocks)} item{'s' if len(blocks) != 1 else ''}"
             message = [header, *blocks, context(f"govwatch weekly digest · {count}")]
-            assert len(message) <= MAX_BLOCKS
             messages.append(SlackPayload(fit(title, 3000), message))
     return messages
 
 
 def _slack_row(row: Row) -> str:
     lead = ":star: " if row.lead else ""
-    head = f"{lead}*{link(row.url, row.title, 400)}*\n_{fit(row.publisher, 200)} / {fit(row.date, 40)}_"
+    meta = f"_{fit(row.publisher, 200)} / {fit(row.date, 40)}_"
+    head = f"{lead}*{link(row.url, row.title, 400)}*\n{meta}"
     body = fit(row.key_points, SECTION_LIMIT - len(head) - 2) if row.key_points else ""
     return f"{head}\n{body}" if body else head

@@ -84,7 +84,9 @@ def digest_page(request: Request, problem: str | None = None, status_code: int =
     with transaction(state.engine) as session:
         digest = store.get_digest(session, digest_id)
         if digest is None:
-            return state.render(request, "not_found.html", status_code=404, what=f"digest {digest_id}")
+            return state.render(
+                request, "not_found.html", status_code=404, what=f"digest {digest_id}"
+            )
         context = _context(session, digest, zone)
     template = "_digest_body.html" if request.headers.get("HX-Request") == "true" else "digest.html"
     problem = problem or request.query_params.get("problem")
@@ -199,7 +201,9 @@ async def pull_item(request: Request) -> Response:
     raw = form.get("publication_id")
     with transaction(web_state(request).engine) as session:
         digest = store.get_digest(session, digest_id)
-        publication = session.get(Publication, int(raw)) if isinstance(raw, str) and raw.isdigit() else None
+        publication = (
+            session.get(Publication, int(raw)) if isinstance(raw, str) and raw.isdigit() else None
+        )
         if digest is None or publication is None:
             return PlainTextResponse("No such digest or publication.", status_code=404)
         if not pull_in(session, digest, publication):
@@ -243,7 +247,9 @@ def _outputs(request: Request) -> tuple[Digest, list[Any]] | Response:
     with transaction(state.engine) as session:
         digest = store.get_digest(session, digest_id)
         if digest is None:
-            return state.render(request, "not_found.html", status_code=404, what=f"digest {digest_id}")
+            return state.render(
+                request, "not_found.html", status_code=404, what=f"digest {digest_id}"
+            )
         return digest, sections(session, digest)
 
 
@@ -263,7 +269,9 @@ def digest_html(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     digest, parts = found
-    return _download(request, render_html(digest, parts), "text/html; charset=utf-8", ".html", digest.label)
+    return _download(
+        request, render_html(digest, parts), "text/html; charset=utf-8", ".html", digest.label
+    )
 
 
 def digest_markdown(request: Request) -> Response:
@@ -273,4 +281,6 @@ def digest_markdown(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     digest, parts = found
-    return _download(request, render_markdown(digest, parts), "text/markdown; charset=utf-8", ".md", digest.label)
+    return _download(
+        request, render_markdown(digest, parts), "text/markdown; charset=utf-8", ".md", digest.label
+    )

@@ -77,7 +77,10 @@ def test_an_editor_reviews_approves_and_publishes(tab: Any, site: DigestSite) ->
 
     # exclude the DE item with the keyboard: j moves to it (first item), x toggles and saves
     tab.keyboard.press("j")
-    assert tab.get_attribute("li.digest-item.current", "id") == f"item-{ids['Förderprogramm KI gestartet']}"
+    assert (
+        tab.get_attribute("li.digest-item.current", "id")
+        == f"item-{ids['Förderprogramm KI gestartet']}"
+    )
     tab.keyboard.press("x")
     tab.wait_for_function("id => document.getElementById(id).classList.contains('excluded')",
                           arg=f"item-{ids['Förderprogramm KI gestartet']}")  # fmt: skip
@@ -88,18 +91,23 @@ def test_an_editor_reviews_approves_and_publishes(tab: Any, site: DigestSite) ->
     tab.click(f"{battery} button.save")
     tab.wait_for_function(
         "sel => document.querySelector(sel + ' textarea').value === '安全基準を改正。来年四月に施行。'"
-        " && !document.querySelector(sel).classList.contains('excluded')", arg=battery)
+        " && !document.querySelector(sel).classList.contains('excluded')",
+        arg=battery,
+    )
 
     # reorder: the battery item up, above the AI guideline
     tab.click(f"{battery} button.up")
     tab.wait_for_function(
-        "() => document.querySelector('#country-JP a.title').innerText === '蓄電池の安全基準'")
+        "() => document.querySelector('#country-JP a.title').innerText === '蓄電池の安全基準'"
+    )
     assert item_titles(tab, "JP") == ["蓄電池の安全基準", "AI事業者ガイドライン"]
 
     # mark a lead
     korean = f"#item-{ids['반도체 수출 규제 발표']}"
     tab.check(f"{korean} input[name=lead]")
-    tab.wait_for_function("sel => document.querySelector(sel).classList.contains('lead')", arg=korean)
+    tab.wait_for_function(
+        "sel => document.querySelector(sel).classList.contains('lead')", arg=korean
+    )
     tab.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
 
     # approve, then publish
@@ -127,13 +135,15 @@ def test_an_editor_reviews_approves_and_publishes(tab: Any, site: DigestSite) ->
     assert "Förderprogramm" not in tab.inner_text("body")
     tab.screenshot(path=str(ARTIFACTS / "published.png"), full_page=True)
     html_file = (site.output_dir / "digest-2026-W48.html").read_text(encoding="utf-8")
-    assert "<script>" not in html_file and "&lt;script&gt;" in html_file
+    assert "<script>" not in html_file
+    assert "&lt;script&gt;" in html_file
 
     markdown = (site.output_dir / "digest-2026-W48.md").read_text(encoding="utf-8")
     assert markdown.index("蓄電池の安全基準") < markdown.index("AI事業者ガイドライン")
     assert "安全基準を改正。来年四月に施行。" in markdown
     assert "**Lead** · [반도체 수출 규제 발표]" in markdown
-    assert "<script>" not in markdown and "Förderprogramm" not in markdown
+    assert "<script>" not in markdown
+    assert "Förderprogramm" not in markdown
 
     # Slack: one message per country, the lead starred, markup escaped
     posted = site.slack.posted(DIGEST_CHANNEL)
@@ -141,10 +151,13 @@ def test_an_editor_reviews_approves_and_publishes(tab: Any, site: DigestSite) ->
     korean_text = str(posted[1].blocks)
     assert ":star:" in korean_text
     us_text = str(posted[2].blocks)
-    assert "&lt;script&gt;" in us_text and "<script>" not in us_text
+    assert "&lt;script&gt;" in us_text
+    assert "<script>" not in us_text
 
     # publishing again (another click on a stale page) posts nothing more
-    response = tab.request.post(f"{path}/state", form={"action": "publish", "csrf_token": _token(tab, path)})
+    response = tab.request.post(
+        f"{path}/state", form={"action": "publish", "csrf_token": _token(tab, path)}
+    )
     assert response.ok
     assert len(site.slack.posted(DIGEST_CHANNEL)) == 3
 

@@ -38,7 +38,8 @@ def publish_now(engine: Engine, digest_id: int, tmp_path: object) -> None:
 def test_a_week_holds_what_was_first_seen_in_it_by_country_topic_date(engine: Engine) -> None:
     stored = store_fixtures(engine)
     result = build_digest(engine, week("2026-W48"), now=at(30, 10))
-    assert result.created and result.digest_id is not None
+    assert result.created
+    assert result.digest_id is not None
     # first seen in W48: not the old-dated JP item of W47, not the W49 crawl of a W48 date,
     # not the cross-source duplicate; DE, JP (topic AI before none), KR, US.
     assert keys(stored, engine, result.digest_id) == [
@@ -73,12 +74,16 @@ def test_an_empty_period_makes_no_digest_and_no_announcement(engine: Engine) -> 
     result = build_and_announce(engine, config, {}, week("2026-W48"), now=at(30), fetch=False)
     build_and_announce(engine, config, {}, week("2026-W48"), now=at(30, 13), fetch=False)
     with transaction(engine) as session:
-        rows = list(session.scalars(select(AlertOutbox).where(AlertOutbox.kind == "digest_announcement")))
+        rows = list(
+            session.scalars(select(AlertOutbox).where(AlertOutbox.kind == "digest_announcement"))
+        )
     assert len(rows) == 1
     assert f"https://gw.example/digests/{result.digest_id}" in str(rows[0].payload["blocks"])
 
 
-def test_items_after_the_snapshot_wait_and_go_to_the_next_digest(engine: Engine, tmp_path: object) -> None:
+def test_items_after_the_snapshot_wait_and_go_to_the_next_digest(
+    engine: Engine, tmp_path: object
+) -> None:
     stored = store_fixtures(engine)
     # built on Thursday noon: the US item seen on Friday arrives after the snapshot
     result = build_digest(engine, week("2026-W48"), now=at(26, 13))
@@ -96,7 +101,9 @@ def test_items_after_the_snapshot_wait_and_go_to_the_next_digest(engine: Engine,
     assert keys(stored, engine, following.digest_id) == ["us_w49", "us_w48_xss"]
 
 
-def test_what_an_earlier_published_digest_holds_never_repeats(engine: Engine, tmp_path: object) -> None:
+def test_what_an_earlier_published_digest_holds_never_repeats(
+    engine: Engine, tmp_path: object
+) -> None:
     stored = store_fixtures(engine)
     first = build_digest(engine, week("2026-W47"), now=at(23, 10))
     assert first.digest_id is not None
@@ -104,7 +111,8 @@ def test_what_an_earlier_published_digest_holds_never_repeats(engine: Engine, tm
     both = build_digest(engine, between("2026-11-16", "2026-11-29"), now=at(30, 10))
     assert both.digest_id is not None
     names = keys(stored, engine, both.digest_id)
-    assert "us_w47" not in names and "jp_w47_old" not in names
+    assert "us_w47" not in names
+    assert "jp_w47_old" not in names
     assert len(names) == 5
 
 
@@ -120,7 +128,9 @@ def test_rebuilding_a_draft_keeps_every_edit(engine: Engine) -> None:
         edited.key_points, edited.key_points_edited, edited.lead = "Edited by hand.", True, True
         edited.position, excluded.position = 100, 101
     with transaction(engine) as session:  # the stored publication is not touched
-        assert session.get_one(Publication, stored.ids["de_w48"]).summary.startswith("Das Ministerium")
+        assert session.get_one(Publication, stored.ids["de_w48"]).summary.startswith(
+            "Das Ministerium"
+        )
     again = build_digest(engine, week("2026-W48"), now=at(30, 10))
     assert again.digest_id == built.digest_id
     assert (again.added, again.kept) == (1, 4)
@@ -139,17 +149,28 @@ def test_an_approved_digest_is_not_rebuilt(engine: Engine) -> None:
     with transaction(engine) as session:
         approve(session, session.get_one(Digest, built.digest_id), "Editor")
     again = build_digest(engine, week("2026-W48"), now=at(30, 10))
-    assert again.added == 0 and "approved" in again.note
+    assert again.added == 0
+    assert "approved" in again.note
     assert len(titles(engine, built.digest_id)) == 4
 
 
 def test_a_period_is_read_in_the_digest_time_zone(engine: Engine) -> None:
     stored = store_fixtures(engine)
     # 23 Nov 00:00 UTC is still Sunday 22 Nov in New York: W47 there, not W48
-    more = store_more(engine, [("ny", at(23, 2), {"source_id": "us_src", "title": "Late Sunday",
-                                                  "country": "US", "summary": None})])
+    more = store_more(
+        engine,
+        [
+            (
+                "ny",
+                at(23, 2),
+                {"source_id": "us_src", "title": "Late Sunday", "country": "US", "summary": None},
+            )
+        ],
+    )
     stored.ids.update(more)
-    result = build_digest(engine, Period(week("2026-W47").start, week("2026-W47").end, "America/New_York"), now=at(30))
+    result = build_digest(
+        engine, Period(week("2026-W47").start, week("2026-W47").end, "America/New_York"), now=at(30)
+    )
     assert result.digest_id is not None
     assert {"kr_w48", "ny"} <= set(keys(stored, engine, result.digest_id))
     assert len(FIXTURES) == 8

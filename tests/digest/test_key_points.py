@@ -68,26 +68,45 @@ def test_key_points_are_two_or_three_whole_sentences() -> None:
     two = key_points("A" * 250 + ". " + "B" * 250 + ". " + "C" * 250 + ".")
     assert two == "A" * 250 + ". " + "B" * 250 + "."
     one = key_points("한" * 700 + ". 둘.")
-    assert one.endswith("…") and len(one) == 600 and set(one[:-1]) == {"한"}
+    assert one.endswith("…")
+    assert len(one) == 600
+    assert set(one[:-1]) == {"한"}
 
 
 def test_a_summary_is_used_only_when_it_says_more_than_the_title() -> None:
     assert not says_more("Budget report", "Budget report")
     assert not says_more("Budget report.", "Budget report")
     assert says_more("Budget report: the ministry cut research funding by 3%.", "Budget report")
-    assert draft("T", "T", "Line one is a sentence here. Two.") == "Line one is a sentence here. Two."
+    assert (
+        draft("T", "T", "Line one is a sentence here. Two.") == "Line one is a sentence here. Two."
+    )
     assert draft("Title", "Title", None) == ""
 
 
-def test_detail_pages_in_five_languages_give_their_key_points(engine: Engine, pages: PageServer) -> None:
+def test_detail_pages_in_five_languages_give_their_key_points(
+    engine: Engine, pages: PageServer
+) -> None:
     entries = []
     for language, title in TITLES.items():
         body = (FIXTURES / f"detail_{language}.html").read_bytes()
         url = pages.route(f"/{language}/detail.html", Route(body))
-        entries.append((language, at(24), {"source_id": "xx_detail", "title": title, "url": url,
-                                           "country": language.upper()[:2], "summary": title}))
+        entries.append(
+            (
+                language,
+                at(24),
+                {
+                    "source_id": "xx_detail",
+                    "title": title,
+                    "url": url,
+                    "country": language.upper()[:2],
+                    "summary": title,
+                },
+            )
+        )
     ids = store_entries(engine, entries)
-    fetcher = DetailFetcher({"xx_detail": make_source(id="xx_detail", urls=[pages.url("/")])}, delay=0)
+    fetcher = DetailFetcher(
+        {"xx_detail": make_source(id="xx_detail", urls=[pages.url("/")])}, delay=0
+    )
     result = build_digest(engine, week("2026-W48"), now=at(30), fetch_texts=fetcher)
     assert result.digest_id is not None
     with transaction(engine) as session:
@@ -102,26 +121,45 @@ def test_detail_pages_in_five_languages_give_their_key_points(engine: Engine, pa
     assert len([r for r in pages.requests if r.path.endswith("detail.html")]) == asked == 5
 
 
-def test_a_detail_page_outside_the_allowed_domains_is_not_fetched(engine: Engine, pages: PageServer) -> None:
+def test_a_detail_page_outside_the_allowed_domains_is_not_fetched(
+    engine: Engine, pages: PageServer
+) -> None:
     body = (FIXTURES / "detail_en.html").read_bytes()
     url = pages.route("/en/detail.html", Route(body)).replace("127.0.0.1", "localhost")
-    ids = store_entries(engine, [("en", at(24), {"source_id": "xx_detail", "title": TITLES["en"], "url": url})])
+    ids = store_entries(
+        engine, [("en", at(24), {"source_id": "xx_detail", "title": TITLES["en"], "url": url})]
+    )
     source = make_source(id="xx_detail", urls=[pages.url("/")])  # allows 127.0.0.1 only
-    build_digest(engine, week("2026-W48"), now=at(30), fetch_texts=DetailFetcher({"xx_detail": source}, delay=0))
+    build_digest(
+        engine,
+        week("2026-W48"),
+        now=at(30),
+        fetch_texts=DetailFetcher({"xx_detail": source}, delay=0),
+    )
     with transaction(engine) as session:
         text = store.main_texts(session, [ids["en"]])[ids["en"]]
-        (item, _), = store.items(session, 1)
-    assert text.main_text is None and "outside the source's allowed_domains" in str(text.error)
+        ((item, _),) = store.items(session, 1)
+    assert text.main_text is None
+    assert "outside the source's allowed_domains" in str(text.error)
     assert item.key_points == ""
     assert not [r for r in pages.requests if r.path.endswith("detail.html")]
 
 
-def test_a_private_address_is_refused_without_allow_private_network(engine: Engine, pages: PageServer) -> None:
+def test_a_private_address_is_refused_without_allow_private_network(
+    engine: Engine, pages: PageServer
+) -> None:
     body = (FIXTURES / "detail_en.html").read_bytes()
     url = pages.route("/en/detail.html", Route(body))
-    ids = store_entries(engine, [("en", at(24), {"source_id": "xx_detail", "title": TITLES["en"], "url": url})])
+    ids = store_entries(
+        engine, [("en", at(24), {"source_id": "xx_detail", "title": TITLES["en"], "url": url})]
+    )
     source = make_source(id="xx_detail", urls=[pages.url("/")], allow_private_network=False)
-    build_digest(engine, week("2026-W48"), now=at(30), fetch_texts=DetailFetcher({"xx_detail": source}, delay=0))
+    build_digest(
+        engine,
+        week("2026-W48"),
+        now=at(30),
+        fetch_texts=DetailFetcher({"xx_detail": source}, delay=0),
+    )
     with transaction(engine) as session:
         text = store.main_texts(session, [ids["en"]])[ids["en"]]
     assert "a loopback address" in str(text.error)

@@ -31,11 +31,13 @@ def first_item(site: DigestSite) -> int:
 def test_review_needs_a_session_even_on_loopback(site: DigestSite) -> None:
     anonymous = Browser(site.base)
     answer = anonymous.get(f"/digests/{site.digest_id}")
-    assert answer.status == 303 and answer.headers["Location"].startswith("/login")
+    assert answer.status == 303
+    assert answer.headers["Location"].startswith("/login")
     item = first_item(site)
     token = csrf(anonymous, "/login")  # a token, but no logged-in session
     refused = anonymous.post(f"/digests/{site.digest_id}/items/{item}", {"csrf_token": token})
-    assert refused.status == 303 and "/login" in refused.headers["Location"]
+    assert refused.status == 303
+    assert "/login" in refused.headers["Location"]
     with transaction(site.engine) as session:
         assert store.items(session, site.digest_id)[0][0].included is True
 
@@ -44,13 +46,18 @@ def test_a_post_without_the_csrf_token_is_refused(site: DigestSite) -> None:
     browser = logged_in(site.base)
     item = first_item(site)
     for form in ({}, {"csrf_token": "forged"}):
-        answer = browser.post(f"/digests/{site.digest_id}/items/{item}", {**form, "key_points": "x"})
+        answer = browser.post(
+            f"/digests/{site.digest_id}/items/{item}", {**form, "key_points": "x"}
+        )
         assert answer.status == 403
-    answer = browser.post(f"/digests/{site.digest_id}/state", {"action": "approve", "approved_by": "Mallory"})
+    answer = browser.post(
+        f"/digests/{site.digest_id}/state", {"action": "approve", "approved_by": "Mallory"}
+    )
     assert answer.status == 403
     with transaction(site.engine) as session:
         digest = store.get_digest(session, site.digest_id)
-        assert digest is not None and digest.state == "draft"
+        assert digest is not None
+        assert digest.state == "draft"
         assert store.items(session, site.digest_id)[0][0].key_points != "x"
 
 
@@ -59,8 +66,11 @@ def test_plain_forms_edit_approve_and_publishing_twice_posts_once(site: DigestSi
     path = f"/digests/{site.digest_id}"
     token = csrf(browser, path)
     item = first_item(site)
-    answer = browser.post(f"{path}/items/{item}", {"csrf_token": token, "key_points": "Mine.", "action": "save"})
-    assert answer.status == 303 and answer.headers["Location"] == f"{path}#item-{item}"  # excluded: no 'included'
+    answer = browser.post(
+        f"{path}/items/{item}", {"csrf_token": token, "key_points": "Mine.", "action": "save"}
+    )
+    assert answer.status == 303
+    assert answer.headers["Location"] == f"{path}#item-{item}"
     browser.post(f"{path}/state", {"csrf_token": token, "action": "approve", "approved_by": "Ada"})
     assert "approved by Ada" in browser.get(path).body
     for _ in range(2):

@@ -65,7 +65,9 @@ def logged_in(base: str) -> Browser:
     browser = Browser(base)
     token = CSRF.search(browser.get("/login").body)
     assert token is not None
-    answer = browser.post("/login", {"csrf_token": token.group(1), "password": PASSWORD, "next": "/"})
+    answer = browser.post(
+        "/login", {"csrf_token": token.group(1), "password": PASSWORD, "next": "/"}
+    )
     assert answer.status == 303
     return browser
 

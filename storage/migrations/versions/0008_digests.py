@@ -37,9 +37,7 @@ def upgrade() -> None:
         "digest_items",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("digest_id", sa.Integer(), sa.ForeignKey("digests.id"), nullable=False),
-        sa.Column(
-            "publication_id", sa.Integer(), sa.ForeignKey("publications.id"), nullable=False
-        ),
+        sa.Column("publication_id", sa.Integer(), sa.ForeignKey("publications.id"), nullable=False),
         sa.Column("included", sa.Boolean(), nullable=False),
         sa.Column("key_points", sa.Text(), nullable=False),
         sa.Column("key_points_edited", sa.Boolean(), nullable=False),
