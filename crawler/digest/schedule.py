@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime, time, timedelta
@@ -72,10 +73,8 @@ async def weekly_digest_loop(
             continue
         due = next_run(due, settings)
         try:
-            now = clock()
-            result = await loop.run_in_executor(
-                None, lambda: build_and_announce(engine, config(), sources(), now=now)
-            )
+            build = functools.partial(build_and_announce, now=clock())
+            result = await loop.run_in_executor(None, build, engine, config(), sources())
         except Exception as exc:  # survived on purpose: the daemon must go on
             logger.error("The weekly digest was not built: %s", unexpected(exc))
             continue

@@ -18,12 +18,16 @@ from tests.digest.conftest import store_fixtures
 def test_the_next_run_is_the_configured_weekday_and_time_in_its_zone() -> None:
     settings = DigestSettings(schedule=True, day="mon", time="09:00", timezone="Europe/Berlin")
     # Wednesday 2 Dec 2026 → Monday 7 Dec, 09:00 Berlin = 08:00 UTC
-    assert next_run(datetime(2026, 12, 2, 12, tzinfo=UTC), settings) == datetime(2026, 12, 7, 8, tzinfo=UTC)
+    assert next_run(datetime(2026, 12, 2, 12, tzinfo=UTC), settings) == datetime(
+        2026, 12, 7, 8, tzinfo=UTC
+    )
     # exactly at the time: the next week, never the same minute twice
     at_time = datetime(2026, 12, 7, 8, tzinfo=UTC)
     assert next_run(at_time, settings) == at_time + timedelta(days=7)
     # summer time: 09:00 Berlin is 07:00 UTC
-    assert next_run(datetime(2026, 6, 30, tzinfo=UTC), settings) == datetime(2026, 7, 6, 7, tzinfo=UTC)
+    assert next_run(datetime(2026, 6, 30, tzinfo=UTC), settings) == datetime(
+        2026, 7, 6, 7, tzinfo=UTC
+    )
 
 
 def test_the_loop_builds_and_announces_when_due(engine: Engine) -> None:
@@ -44,7 +48,9 @@ def test_the_loop_builds_and_announces_when_due(engine: Engine) -> None:
     async def run() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(
-            weekly_digest_loop(engine, lambda: config, dict, stop, lambda: woken.append(True), clock)
+            weekly_digest_loop(
+                engine, lambda: config, dict, stop, lambda: woken.append(True), clock
+            )
         )
         while not woken:
             await asyncio.sleep(0.05)
@@ -54,6 +60,9 @@ def test_the_loop_builds_and_announces_when_due(engine: Engine) -> None:
     asyncio.run(asyncio.wait_for(run(), 60))
     with transaction(engine) as session:
         digests = list(session.scalars(select(Digest)))
-        rows = list(session.scalars(select(AlertOutbox).where(AlertOutbox.kind == "digest_announcement")))
+        rows = list(
+            session.scalars(select(AlertOutbox).where(AlertOutbox.kind == "digest_announcement"))
+        )
     assert [digest.label for digest in digests] == ["2026-W48"]  # the week containing Sunday
-    assert len(rows) == 1 and rows[0].destination == "console"
+    assert len(rows) == 1
+    assert rows[0].destination == "console"
