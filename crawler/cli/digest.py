@@ -10,8 +10,10 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 
+from crawler.alerts.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
 from crawler.app_config import load_app_config
 from crawler.cli.context import configured_sources, engine, stdout
@@ -25,6 +27,11 @@ from storage.models import Digest
 
 app = typer.Typer(help="Build, review and publish the weekly digest.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON Lines, one object each.")]
+
+
+def _console(as_json: bool) -> ConsoleSink | None:
+    """With ``--json``, console alerts go to stderr: stdout carries only JSON Lines."""
+    return ConsoleSink(Console(stderr=True, soft_wrap=False)) if as_json else None
 
 
 def digest_record(digest: Digest, items: int | None = None) -> dict[str, Any]:
@@ -68,7 +75,7 @@ def build_command(
     db = engine()
     sources = configured_sources() if fetch and config.digest.fetch_detail_pages else {}
     result = build_and_announce(db, config, sources, period, fetch=fetch and bool(sources))
-    dispatch_all(db, config)
+    dispatch_all(db, config, _console(as_json))
     record = {
         "id": result.digest_id, "label": result.label, "created": result.created,
         "added": result.added, "kept": result.kept, "pending": result.pending,
@@ -171,7 +178,7 @@ def publish_command(
     config = load_app_config()
     db = engine()
     result = publish(db, config, digest_id)
-    report = dispatch_all(db, config)
+    report = dispatch_all(db, config, _console(as_json))
     record = {
         "id": result.digest_id, "label": result.label, "newly_published": result.newly,
         "messages_queued": result.messages, "html": str(result.html),

@@ -164,3 +164,26 @@ def test_a_private_address_is_refused_without_allow_private_network(
         text = store.main_texts(session, [ids["en"]])[ids["en"]]
     assert "a loopback address" in str(text.error)
     assert not pages.requests
+
+
+def test_robots_txt_is_obeyed(engine: Engine, pages: PageServer) -> None:
+    pages.route(
+        "/robots.txt", Route(b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    )
+    body = (FIXTURES / "detail_en.html").read_bytes()
+    url = pages.route("/private/detail.html", Route(body))
+    ids = store_entries(
+        engine, [("en", at(24), {"source_id": "xx_detail", "title": TITLES["en"], "url": url})]
+    )
+    source = make_source(id="xx_detail", urls=[pages.url("/")])
+    build_digest(
+        engine,
+        week("2026-W48"),
+        now=at(30),
+        fetch_texts=DetailFetcher({"xx_detail": source}, delay=0),
+    )
+    with transaction(engine) as session:
+        text = store.main_texts(session, [ids["en"]])[ids["en"]]
+    assert "robots.txt" in str(text.error)
+    assert [r.path for r in pages.requests] == ["/robots.txt"]
+    assert "govwatch" in pages.requests[0].headers.get("User-Agent", "")
