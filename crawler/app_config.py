@@ -142,6 +142,32 @@ class WebSection(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     password_hash_file: Path | None = None
+    base_url: str | None = None  # e.g. https://govwatch.example.org: links in messages
+
+
+class DigestSettings(Strict):
+    """The weekly digest for editors (docs/digest.md): when ``govwatch run`` builds it, in
+    which time zone its weeks run, where it is announced and published."""
+
+    schedule: bool = False  # build weekly in `govwatch run`
+    day: str = Field(default="mon", pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")
+    time: str = Field(default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    timezone: str = "UTC"
+    channel: str | None = None  # where a published digest is posted, e.g. "#digest"
+    editors_channel: str | None = None  # where a new draft is announced
+    output_dir: Path = Path("var/digests")  # published HTML and Markdown files
+    fetch_detail_pages: bool = True  # fetch main text for items without a usable summary
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from exc
+        return value
 
 
 class AppConfig(Strict):
@@ -151,6 +177,7 @@ class AppConfig(Strict):
     slack: SlackSettings = SlackSettings()
     retention: RetentionSettings = RetentionSettings()
     web: WebSection = WebSection()
+    digest: DigestSettings = DigestSettings()
     # The routing rules checked with this configuration (set by read_app_config).
     _routing: RoutingConfig | None = PrivateAttr(default=None)
 

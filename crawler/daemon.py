@@ -50,6 +50,7 @@ from crawler.alerts.dispatch import dispatch_all
 from crawler.alerts.router import ops_destination
 from crawler.app_config import AppConfig, hold_app_config, read_app_config
 from crawler.config_loader import load_sources
+from crawler.digest.schedule import weekly_digest_job
 from crawler.errors import ConfigError, GovwatchError, StorageError
 from crawler.healthz import serve_healthz
 from crawler.lease import SchedulerLock
@@ -129,6 +130,7 @@ class Daemon:
             asyncio.create_task(self._dispatch_loop()),
             asyncio.create_task(self._heartbeat()),
             asyncio.create_task(self._retention_loop()),
+            asyncio.create_task(weekly_digest_job(self)),  # docs/digest.md
         ]
         server = await self._start_healthz()
         web = start_web(self.engine, lambda: self.sources, self.config.web)  # docs/web.md

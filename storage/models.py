@@ -199,3 +199,60 @@ class RobotsTxt(Base):
     body: Mapped[str] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class Digest(Base):
+    """One weekly digest for editors: a snapshot of a period, reviewed, approved, published.
+
+    ``state`` is ``draft`` → ``approved`` → ``published``; an approved digest may go back to
+    draft until it is published. ``snapshot_at`` is when its items were last gathered:
+    publications first seen in the period after it are *pending* (docs/digest.md).
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("period_start", "period_end", name="uq_digests_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    label: Mapped[str] = mapped_column(String(40))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # inclusive
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    snapshot_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    announced_at: Mapped[datetime | None]
+
+
+class DigestItem(Base):
+    """A publication in a digest, with the editor's choices; the publication stays as stored."""
+
+    __tablename__ = "digest_items"
+    __table_args__ = (
+        UniqueConstraint("digest_id", "publication_id", name="uq_digest_items_publication"),
+        Index("ix_digest_items_publication", "publication_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id"))
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    included: Mapped[bool] = mapped_column(default=True)
+    key_points: Mapped[str] = mapped_column(Text, default="")
+    key_points_edited: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    lead: Mapped[bool] = mapped_column(default=False)
+    country: Mapped[str | None] = mapped_column(String(3))
+    topic: Mapped[str | None] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PublicationText(Base):
+    """The main text of a publication's detail page, fetched once (for digest key points)."""
+
+    __tablename__ = "publication_texts"
+
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), primary_key=True)
+    main_text: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -154,6 +154,8 @@ def payload_for(row: AlertOutbox, publication: Publication | None) -> SlackPaylo
             raise SlackError("publication_missing", f"publication {row.publication_id} is gone")
         return publication_payload(publication)
     data = row.payload or {}
+    if row.kind in ("digest", "digest_announcement"):  # built by crawler/digest/publish.py
+        return SlackPayload(str(data.get("text", "")), list(data.get("blocks") or []))
     return ops_payload(str(data.get("text", "")), data.get("source_id"), data.get("state"))
 
 

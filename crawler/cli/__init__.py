@@ -18,6 +18,7 @@ from crawler.cli import (
     crawl,
     db,
     demo,
+    digest,
     docs,
     publications,
     routes,
@@ -53,6 +54,7 @@ app.add_typer(routes.app, name="routes")
 app.add_typer(docs.app, name="docs")
 app.add_typer(publications.app, name="publications")
 app.command("web")(web.web_command)
+app.add_typer(digest.app, name="digest")
 
 
 def main() -> None:

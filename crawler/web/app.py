@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from crawler.sources import SourceConfig
-from crawler.web import auth, exports, login, pages
+from crawler.web import auth, digest_pages, exports, login, pages
 from crawler.web.metrics import metrics_registry, render_metrics
 from crawler.web.settings import WebSettings
 from crawler.web.state import STATIC_DIR, WebState, template_environment
@@ -80,6 +80,7 @@ def create_app(
         Route("/login", login.login_form, methods=["GET"]),
         Route("/login", login.login_submit, methods=["POST"]),
         Route("/logout", login.logout_submit, methods=["POST"]),
+        *digest_pages.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [

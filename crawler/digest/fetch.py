@@ -1,0 +1,190 @@
+"""Fetch the detail pages of digest candidates, once, politely and inside the safety rules.
+
+The route is a plain HTTP client (``http.client``), not a Scrapy crawl: the digest needs a
+handful of pages a week, and the crawl engine is being reshaped. It applies the same rules
+as every crawl (crawler/middlewares/safety.py):
+
+- only ``http``/``https``; the host must be in the source's ``allowed_domains``;
+- the host is resolved once, every address is judged with
+  :func:`crawler.address_ranges.forbidden_reason` (private, loopback, link-local …
+  refused unless the source has ``allow_private_network``), and the connection is made to
+  the address that was judged (no second lookup, so DNS rebinding cannot slip in);
+- redirects (at most 3) are checked the same way; robots.txt is obeyed (``ROBOTSTXT_OBEY``);
+- govwatch's User-Agent, a timeout, at most 2 MB per page, one request per host per
+  ``delay`` seconds.
+
+Every outcome is returned: the main text (crawler/digest/key_points.py), or one line
+saying why there is none; build.py stores either, so a page is fetched once.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+import urllib.robotparser
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from crawler.address_ranges import forbidden_reason, parse_address
+from crawler.digest.key_points import extract_main_text
+from crawler.middlewares.safety import is_allowed_host
+from crawler.settings import USER_AGENT
+from crawler.sources import SourceConfig
+from storage.models import Publication
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_REDIRECTS = 3
+
+
+class Refused(Exception):
+    """A page that must not, or could not, be fetched; the message says why in one line."""
+
+
+@dataclass
+class DetailFetcher:
+    """Fetches detail pages for ``build_digest(fetch_texts=…)``."""
+
+    sources: dict[str, SourceConfig]
+    delay: float = 1.0
+    timeout: float = 20.0
+    sleep: Callable[[float], None] = time.sleep
+    _last: dict[str, float] = field(default_factory=dict)
+    _robots: dict[str, urllib.robotparser.RobotFileParser | None] = field(default_factory=dict)
+
+    def __call__(
+        self, publications: Sequence[Publication]
+    ) -> dict[int, tuple[str | None, str | None]]:
+        outcomes: dict[int, tuple[str | None, str | None]] = {}
+        for publication in publications:
+            source = self.sources.get(publication.source_id)
+            if source is None:
+                outcomes[publication.id] = (
+                    None,
+                    f"source {publication.source_id} is not configured",
+                )
+                continue
+            try:
+                html, final_url = self.get(publication.url, source)
+                text = extract_main_text(html, final_url)
+                outcomes[publication.id] = (text, None if text else "no main text found")
+            except Refused as exc:
+                outcomes[publication.id] = (None, str(exc))
+        return outcomes
+
+    def get(self, url: str, source: SourceConfig) -> tuple[str, str]:
+        """The page's HTML and its final URL, after the checks and redirects above."""
+        if not self._robots_allow(url, source):
+            raise Refused(f"robots.txt of {urlsplit(url).hostname} disallows {url}")
+        for _ in range(MAX_REDIRECTS + 1):
+            status, headers, body = self._request(url, source)
+            if status in (301, 302, 303, 307, 308) and headers.get("location"):
+                url = urljoin(url, headers["location"])
+                continue
+            if status != 200:
+                raise Refused(f"HTTP {status} for {url}")
+            charset = _charset(headers.get("content-type", ""))
+            return body.decode(charset, errors="replace"), url
+        raise Refused(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+    def _robots_allow(self, url: str, source: SourceConfig) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._robots:
+            parser: urllib.robotparser.RobotFileParser | None = None
+            try:
+                status, _, body = self._request(origin + "/robots.txt", source)
+                if status == 200:
+                    parser = urllib.robotparser.RobotFileParser()
+                    parser.parse(body.decode("utf-8", errors="replace").splitlines())
+            except Refused:
+                parser = None  # no robots.txt to read: allowed, as Scrapy does
+            self._robots[origin] = parser
+        parser = self._robots[origin]
+        return parser is None or parser.can_fetch(USER_AGENT, url)
+
+    def _request(self, url: str, source: SourceConfig) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise Refused(f"only http and https URLs are fetched, not {parts.scheme or 'none'}")
+        host = (parts.hostname or "").lower()
+        if not is_allowed_host(host, source.allowed_domains):
+            raise Refused(
+                f"{host} is outside the source's allowed_domains "
+                f"({', '.join(source.allowed_domains)})"
+            )
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        address = self._checked_address(host, port, source)
+        self._wait_turn(host)
+        connection = _pinned(parts.scheme, host, port, address, self.timeout)
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        try:
+            connection.request(
+                "GET", path, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*"}
+            )
+            response = connection.getresponse()
+            body = response.read(MAX_BYTES + 1)
+            if len(body) > MAX_BYTES:
+                raise Refused(f"{url} is larger than {MAX_BYTES // 1024 // 1024} MB")
+            headers = {name.lower(): value for name, value in response.getheaders()}
+            return response.status, headers, body
+        except (OSError, http.client.HTTPException) as exc:
+            raise Refused(f"cannot fetch {url}: {type(exc).__name__}: {exc}") from None
+        finally:
+            connection.close()
+
+    def _checked_address(self, host: str, port: int, source: SourceConfig) -> str:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise Refused(f"cannot resolve {host}: {exc}") from None
+        addresses = [str(info[4][0]) for info in infos]
+        for text in addresses:
+            address = parse_address(text)
+            reason = forbidden_reason(address) if address is not None else "not an address"
+            if reason is not None and not source.allow_private_network:
+                raise Refused(f"{host} resolves to {text}, {reason} (allow_private_network is off)")
+        return addresses[0]
+
+    def _wait_turn(self, host: str) -> None:
+        last = self._last.get(host)
+        if last is not None:
+            remaining = last + self.delay - time.monotonic()
+            if remaining > 0:
+                self.sleep(remaining)
+        self._last[host] = time.monotonic()
+
+
+def _pinned(
+    scheme: str, host: str, port: int, address: str, timeout: float
+) -> http.client.HTTPConnection:
+    """A connection to ``address`` (already judged) that still says ``host`` (Host, SNI)."""
+
+    class Pinned(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = socket.create_connection((address, port), timeout)
+
+    class PinnedTLS(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            raw = socket.create_connection((address, port), timeout)
+            self.sock = ssl.create_default_context().wrap_socket(raw, server_hostname=host)
+
+    if scheme == "https":
+        return PinnedTLS(host, port, timeout=timeout)
+    return Pinned(host, port, timeout=timeout)
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            try:
+                "".encode(value.strip("\"'"))
+                return value.strip("\"'")
+            except LookupError:
+                return "utf-8"
+    return "utf-8"

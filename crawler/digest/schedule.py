@@ -1,0 +1,113 @@
+"""The weekly digest job of ``govwatch run``: build and announce at ``digest.day`` /
+``digest.time`` in ``digest.timezone`` (govwatch.yaml), when ``digest.schedule`` is on.
+
+A coroutine the daemon starts beside its other loops. It reads the configuration through a
+callable, so a reload that changes the day, time or zone (or switches the job on or off)
+takes effect within :data:`RECHECK`. A build runs in a worker thread; its failure is one
+log line and the loop goes on (next week, or after a restart). A run missed while the
+daemon was down is not made up: ``govwatch digest build`` does it by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from crawler.alerts.outbox import unexpected
+from crawler.app_config import AppConfig, DigestSettings
+from crawler.digest.service import build_and_announce
+from crawler.sources import SourceConfig
+from storage.models import utcnow
+
+logger = logging.getLogger(__name__)
+RECHECK = 300.0  # seconds: how often the loop re-reads the settings while it waits
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def next_run(now: datetime, settings: DigestSettings) -> datetime:
+    """The first configured weekday and time strictly after ``now`` (aware, in UTC terms)."""
+    zone = ZoneInfo(settings.timezone)
+    local = now.astimezone(zone)
+    hour, minute = (int(part) for part in settings.time.split(":"))
+    days_ahead = (DAYS.index(settings.day) - local.weekday()) % 7
+    for extra in (0, 7, 14):
+        day = local.date() + timedelta(days=days_ahead + extra)
+        candidate = datetime.combine(day, time(hour, minute), zone)
+        if candidate > now:
+            return candidate
+    raise AssertionError("unreachable: a weekday recurs every 7 days")  # pragma: no cover
+
+
+async def weekly_digest_loop(
+    engine: Engine,
+    config: Callable[[], AppConfig],
+    sources: Callable[[], dict[str, SourceConfig]],
+    stop: asyncio.Event,
+    wake_dispatch: Callable[[], None],
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Until ``stop``: wait for the next configured time, then build and announce."""
+    loop = asyncio.get_running_loop()
+    due: datetime | None = None
+    seen: DigestSettings | None = None
+    while not stop.is_set():
+        settings = config().digest
+        if not settings.schedule:
+            due, seen = None, None
+            await _wait(stop, RECHECK)
+            continue
+        if due is None or settings != seen:
+            due, seen = next_run(clock(), settings), settings
+            logger.info("Next weekly digest: %s", due.isoformat())
+        remaining = (due - clock()).total_seconds()
+        if remaining > 0:
+            await _wait(stop, min(remaining, RECHECK))
+            continue
+        due = next_run(due, settings)
+        try:
+            build = functools.partial(build_and_announce, now=clock())
+            result = await loop.run_in_executor(None, build, engine, config(), sources())
+        except Exception as exc:  # survived on purpose: the daemon must go on
+            logger.error("The weekly digest was not built: %s", unexpected(exc))
+            continue
+        logger.info(
+            "Weekly digest %s: %s", result.label, result.note or f"{result.added} new items"
+        )
+        wake_dispatch()
+
+
+class DaemonParts(Protocol):
+    """What the job needs of the daemon (crawler/daemon.py)."""
+
+    engine: Engine
+    config: AppConfig
+    sources: dict[str, SourceConfig]
+    _stop: asyncio.Event
+
+    def _dispatch_soon(self) -> None: ...
+
+
+def weekly_digest_job(daemon: DaemonParts) -> Coroutine[Any, Any, None]:
+    """The loop wired to a running daemon: its current configuration and sources (as a
+    reload leaves them), its stop event, and its delivery loop woken after a build."""
+    return weekly_digest_loop(
+        daemon.engine,
+        lambda: daemon.config,
+        lambda: daemon.sources,
+        daemon._stop,
+        daemon._dispatch_soon,
+    )
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await stop.wait()

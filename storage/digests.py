@@ -1,0 +1,163 @@
+"""Every SQL statement of the weekly digest (crawler/digest/): digests, items, main texts.
+
+A digest's items carry the editor's choices (included, key points, position, lead); the
+publications themselves are never changed by the digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    AlertOutbox,
+    CrawlRun,
+    Digest,
+    DigestItem,
+    Publication,
+    PublicationText,
+    Source,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class SourceTrouble:
+    """A source that failed or went stale during a digest's period (the review footer)."""
+
+    source_id: str
+    name: str
+    state: str
+    failed_runs: int
+    last_error: str | None
+
+
+def digest_for_period(session: Session, start: date, end: date) -> Digest | None:
+    return session.scalars(
+        select(Digest).where(Digest.period_start == start, Digest.period_end == end)
+    ).first()
+
+
+def get_digest(session: Session, digest_id: int) -> Digest | None:
+    return session.get(Digest, digest_id)
+
+
+def list_digests(session: Session, limit: int = 100) -> list[Digest]:
+    """Newest period first."""
+    query = select(Digest).order_by(Digest.period_start.desc(), Digest.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def first_seen_between(session: Session, since: datetime, until: datetime) -> list[Publication]:
+    """Original publications (not cross-source duplicates) first seen in [since, until)."""
+    query = select(Publication).where(
+        Publication.first_seen_at >= since,
+        Publication.first_seen_at < until,
+        Publication.duplicate_of.is_(None),
+    )
+    return list(session.scalars(query.order_by(Publication.id)))
+
+
+def in_other_digests(session: Session, digest_id: int | None) -> set[int]:
+    """Publication ids already taken by any other digest (they never repeat)."""
+    query = select(DigestItem.publication_id)
+    if digest_id is not None:
+        query = query.where(DigestItem.digest_id != digest_id)
+    return set(session.scalars(query))
+
+
+def earlier_digests(session: Session, start: date) -> list[Digest]:
+    return list(session.scalars(select(Digest).where(Digest.period_end < start)))
+
+
+def items(session: Session, digest_id: int) -> list[tuple[DigestItem, Publication]]:
+    """A digest's items with their publications, in reading order: country, then position."""
+    query = (
+        select(DigestItem, Publication)
+        .join(Publication, Publication.id == DigestItem.publication_id)
+        .where(DigestItem.digest_id == digest_id)
+        .order_by(func.coalesce(DigestItem.country, "~"), DigestItem.position, DigestItem.id)
+    )
+    return [(item, publication) for item, publication in session.execute(query).all()]
+
+
+def get_item(session: Session, digest_id: int, item_id: int) -> DigestItem | None:
+    item = session.get(DigestItem, item_id)
+    return item if item is not None and item.digest_id == digest_id else None
+
+
+def max_position(session: Session, digest_id: int) -> int:
+    found = session.scalar(
+        select(func.max(DigestItem.position)).where(DigestItem.digest_id == digest_id)
+    )
+    return int(found or 0)
+
+
+def main_texts(session: Session, publication_ids: Sequence[int]) -> dict[int, PublicationText]:
+    if not publication_ids:
+        return {}
+    query = select(PublicationText).where(PublicationText.publication_id.in_(publication_ids))
+    return {row.publication_id: row for row in session.scalars(query)}
+
+
+def save_main_text(
+    session: Session, publication_id: int, text: str | None, error: str | None
+) -> None:
+    """Record a detail-page fetch once, whatever its outcome (text or the reason there is none)."""
+    row = session.get(PublicationText, publication_id)
+    if row is None:
+        row = PublicationText(publication_id=publication_id)
+        session.add(row)
+    row.main_text, row.error, row.fetched_at = text, error, utcnow()
+
+
+def source_troubles(
+    session: Session, since: datetime, until: datetime, failed_outcomes: Sequence[str]
+) -> list[SourceTrouble]:
+    """Sources with failed runs in [since, until), or failing, broken or stale now."""
+    failed = dict(
+        session.execute(
+            select(CrawlRun.source_id, func.count())
+            .where(
+                CrawlRun.started_at >= since,
+                CrawlRun.started_at < until,
+                CrawlRun.outcome.in_(list(failed_outcomes)),
+            )
+            .group_by(CrawlRun.source_id)
+        ).all()
+    )
+    query = select(Source).where(
+        or_(
+            Source.id.in_(list(failed)),
+            and_(Source.state.in_(["failing", "broken", "stale"])),
+        )
+    )
+    troubles = []
+    for source in session.scalars(query.order_by(Source.id)):
+        troubles.append(
+            SourceTrouble(
+                source.id, source.name, source.state, failed.get(source.id, 0), source.state_reason
+            )
+        )
+    return troubles
+
+
+def digest_outbox(session: Session, digest_id: int) -> list[AlertOutbox]:
+    """The outbox rows a digest's publication or announcement queued, oldest first."""
+    query = select(AlertOutbox).where(AlertOutbox.kind.in_(["digest", "digest_announcement"]))
+    return [
+        row
+        for row in session.scalars(query.order_by(AlertOutbox.id))
+        if (row.payload or {}).get("digest_id") == digest_id
+    ]
+
+
+def enqueue_digest_message(
+    session: Session, kind: str, destination: str, payload: dict[str, object]
+) -> None:
+    """Queue one digest message in the outbox, in the caller's transaction."""
+    session.add(AlertOutbox(kind=kind, destination=destination, payload=payload))

@@ -1,0 +1,89 @@
+"""The review forms over real HTTP: login and CSRF required, plain forms work, publish once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from storage import digests as store
+from storage.db import transaction
+from storage.models import AlertOutbox
+from tests.digest.web import DIGEST_CHANNEL, DigestSite, csrf, digest_site, logged_in
+from tests.servers.slack import TOKEN
+from tests.web.http import Browser
+
+
+@pytest.fixture
+def site(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DigestSite]:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    with digest_site(engine, tmp_path / "out") as running:
+        yield running
+
+
+def first_item(site: DigestSite) -> int:
+    with transaction(site.engine) as session:
+        return store.items(session, site.digest_id)[0][0].id
+
+
+def test_review_needs_a_session_even_on_loopback(site: DigestSite) -> None:
+    anonymous = Browser(site.base)
+    answer = anonymous.get(f"/digests/{site.digest_id}")
+    assert answer.status == 303
+    assert answer.headers["Location"].startswith("/login")
+    item = first_item(site)
+    token = csrf(anonymous, "/login")  # a token, but no logged-in session
+    refused = anonymous.post(f"/digests/{site.digest_id}/items/{item}", {"csrf_token": token})
+    assert refused.status == 303
+    assert "/login" in refused.headers["Location"]
+    with transaction(site.engine) as session:
+        assert store.items(session, site.digest_id)[0][0].included is True
+
+
+def test_a_post_without_the_csrf_token_is_refused(site: DigestSite) -> None:
+    browser = logged_in(site.base)
+    item = first_item(site)
+    for form in ({}, {"csrf_token": "forged"}):
+        answer = browser.post(
+            f"/digests/{site.digest_id}/items/{item}", {**form, "key_points": "x"}
+        )
+        assert answer.status == 403
+    answer = browser.post(
+        f"/digests/{site.digest_id}/state", {"action": "approve", "approved_by": "Mallory"}
+    )
+    assert answer.status == 403
+    with transaction(site.engine) as session:
+        digest = store.get_digest(session, site.digest_id)
+        assert digest is not None
+        assert digest.state == "draft"
+        assert store.items(session, site.digest_id)[0][0].key_points != "x"
+
+
+def test_plain_forms_edit_approve_and_publishing_twice_posts_once(site: DigestSite) -> None:
+    browser = logged_in(site.base)
+    path = f"/digests/{site.digest_id}"
+    token = csrf(browser, path)
+    item = first_item(site)
+    answer = browser.post(
+        f"{path}/items/{item}", {"csrf_token": token, "key_points": "Mine.", "action": "save"}
+    )
+    assert answer.status == 303
+    assert answer.headers["Location"] == f"{path}#item-{item}"
+    browser.post(f"{path}/state", {"csrf_token": token, "action": "approve", "approved_by": "Ada"})
+    assert "approved by Ada" in browser.get(path).body
+    for _ in range(2):
+        answer = browser.post(f"{path}/state", {"csrf_token": token, "action": "publish"})
+        assert answer.status == 303
+    posted = site.slack.posted(DIGEST_CHANNEL)
+    # one message per country: JP, KR, US (DE had one item, now excluded)
+    assert sorted(m.text.split()[-1] for m in posted) == ["JP", "KR", "US"]
+    with transaction(site.engine) as session:
+        rows = list(session.scalars(select(AlertOutbox).where(AlertOutbox.kind == "digest")))
+        assert [row.status for row in rows] == ["sent"] * 3
+        assert store.items(session, site.digest_id)[0][0].key_points == "Mine."
+    assert "Mine." not in str([m.blocks for m in posted])  # the excluded item is not published
+    markdown = browser.get(f"{path}/digest.md").body
+    assert markdown.count("| Title (publisher / date) | Key points |") == 3
+    assert (site.output_dir / "digest-2026-W48.md").read_text(encoding="utf-8") == markdown
