@@ -25,6 +25,7 @@ from crawler.cli import (
     sources,
     status,
     web,
+    worker,
 )
 from crawler.cli.context import global_options
 from crawler.errors import ConfigError, GovwatchError, StorageError
@@ -50,6 +51,7 @@ app.add_typer(routes.app, name="routes")
 app.add_typer(docs.app, name="docs")
 app.add_typer(publications.app, name="publications")
 app.command("web")(web.web_command)
+app.command("worker")(worker.worker_command)
 
 
 def main() -> None:
