@@ -3,6 +3,8 @@ workers at once, and every entry is stored once."""
 
 from __future__ import annotations
 
+import itertools
+
 from sqlalchemy import Engine, func, select
 
 from storage.db import transaction
@@ -48,7 +50,7 @@ def test_two_workers_racing_for_the_same_jobs_never_crawl_a_source_twice_at_once
     for source_id in ids:
         recorded = runs(pg_engine, source_id)
         assert all(run.outcome != "running" for run in recorded), source_id
-        for before, after in zip(recorded, recorded[1:], strict=False):
+        for before, after in itertools.pairwise(recorded):
             assert before.finished_at is not None
             assert after.started_at >= before.finished_at, (
                 f"{source_id}: run {after.id} started while run {before.id} was running"
