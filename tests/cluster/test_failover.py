@@ -72,7 +72,8 @@ def test_a_worker_killed_mid_crawl_leaves_the_job_to_another_worker_and_one_good
     assert scheduler.stop() == 0, scheduler.log()
 
     interrupted, good = runs(pg_engine, "xx_killed")
-    assert interrupted.error and "stopped before it finished" in interrupted.error
+    assert interrupted.error is not None
+    assert "stopped before it finished" in interrupted.error
     assert good.items_new == 2
     assert job_statuses(pg_engine).get("todo", 0) == 0
     assert "its worker stopped sending heartbeats" in scheduler.log() + second.log()
