@@ -11,8 +11,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tests.cluster.processes import Cluster
-from tests.scheduler.daemon import CRAWL_SETTINGS, app_config, feed_source, finished_runs
-from tests.scheduler.daemon import wait_until
+from tests.scheduler.daemon import (
+    CRAWL_SETTINGS,
+    app_config,
+    feed_source,
+    finished_runs,
+    wait_until,
+)
 from tests.servers.local import LocalServer
 from tests.spiders.test_feed_spider import rss, sample
 
@@ -66,9 +71,7 @@ def _handler(server: CountingServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def test_per_host_concurrency_holds_across_two_workers(
-    cluster: Cluster, pg_engine: Engine
-) -> None:
+def test_per_host_concurrency_holds_across_two_workers(cluster: Cluster, pg_engine: Engine) -> None:
     with CountingServer() as server:
         sources: dict[str, object] = {}
         for n in range(SOURCES):

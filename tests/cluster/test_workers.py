@@ -22,7 +22,9 @@ def _feeds(pages: PageServer, every: str = "1s") -> dict[str, object]:
     for n in range(SOURCES):
         url = pages.route(
             f"/feed{n}.xml",
-            Route(rss([sample(n * 3 + k + 1) for k in range(3)]), content_type="application/rss+xml"),
+            Route(
+                rss([sample(n * 3 + k + 1) for k in range(3)]), content_type="application/rss+xml"
+            ),
         )
         sources.update(feed_source(f"xx_cluster_{n}", url, every=every))
     return sources
