@@ -4,13 +4,22 @@ workers at once, and every entry is stored once."""
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
 from storage.db import transaction
 from storage.models import Publication
 from tests.cluster.processes import Cluster
-from tests.scheduler.daemon import app_config, feed_source, finished_runs, runs, wait_until
+from tests.scheduler.daemon import (
+    DaemonProcess,
+    app_config,
+    feed_source,
+    finished_runs,
+    runs,
+    wait_until,
+)
 from tests.servers.pages import PageServer, Route
 from tests.spiders.test_feed_spider import rss, sample
 
@@ -45,6 +54,11 @@ def test_two_workers_racing_for_the_same_jobs_never_crawl_a_source_twice_at_once
         )
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{cluster.logs()}") from exc
+    shown = json.loads(scheduler.command("status", "--json", "--cluster").stdout)
+    assert shown["distributed"] is True
+    assert [w["alive"] for w in shown["workers"]] == [True, True]
+    assert shown["queue"]["failed"] == 0
+    assert "Crawl queue:" in scheduler.command("status").stdout
     for worker in workers:
         assert worker.stop() == 0, worker.log()
     assert scheduler.stop() == 0, scheduler.log()
@@ -60,3 +74,19 @@ def test_two_workers_racing_for_the_same_jobs_never_crawl_a_source_twice_at_once
     with transaction(pg_engine) as session:
         stored = session.scalar(select(func.count()).select_from(Publication))
     assert stored == SOURCES * 3  # each entry once, however many runs saw it
+
+
+def test_the_distributed_mode_on_sqlite_exits_2_with_one_line(
+    tmp_path: Path, pages: PageServer
+) -> None:
+    process = DaemonProcess(tmp_path, f"sqlite:///{tmp_path / 'gw.sqlite3'}")
+    process.write(_feeds(pages), app_config())
+    for args in (["worker"], ["run", "--role", "scheduler"]):
+        result = process.command(*args)
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "the distributed mode" in lines[0]
+        assert "needs PostgreSQL" in lines[0]
+    shown = json.loads(process.command("status", "--json", "--cluster").stdout)
+    assert shown == {"distributed": False, "queue": None, "workers": []}
