@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
+from crawler.web.metrics import metrics_registry, render_metrics
 from storage.db import transaction
 from storage.models import Publication
 from tests.cluster.processes import Cluster
@@ -59,6 +60,9 @@ def test_two_workers_racing_for_the_same_jobs_never_crawl_a_source_twice_at_once
     assert [w["alive"] for w in shown["workers"]] == [True, True]
     assert shown["queue"]["failed"] == 0
     assert "Crawl queue:" in scheduler.command("status").stdout
+    scraped = render_metrics(metrics_registry(pg_engine)).decode()
+    assert "govwatch_workers_alive 2.0" in scraped
+    assert 'govwatch_crawl_queue_jobs{status="failed"} 0.0' in scraped
     for worker in workers:
         assert worker.stop() == 0, worker.log()
     assert scheduler.stop() == 0, scheduler.log()
