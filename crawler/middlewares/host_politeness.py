@@ -56,21 +56,25 @@ class HostGate:
         self._namespace: int | None = None
 
     def try_take(self, host: str, concurrency: int) -> int | None:
-        """A free slot of ``host`` now taken by this process, or None if all are busy."""
+        """A free slot of ``host`` now taken by this process, or None if all are busy.
+
+        One round trip: the slots are tried in order and the scan stops at the first lock
+        taken (session locks are re-entrant, so the slots this process holds are skipped)."""
         with self._lock:
             connection = self._connect()
-            for slot in range(concurrency):
-                if (host, slot) in self.held:  # session locks are re-entrant: check locally
-                    continue
-                got = connection.execute(
-                    text("SELECT pg_try_advisory_lock(:ns, :key)"),
-                    {"ns": self._namespace, "key": _slot_key(host, slot)},
-                ).scalar()
-                connection.commit()
-                if got:
-                    self.held.add((host, slot))
-                    return slot
-            return None
+            mine = [slot for held_host, slot in self.held if held_host == host]
+            slot = connection.execute(
+                text(
+                    "SELECT s FROM generate_series(0, :n - 1) AS s "
+                    "WHERE NOT (s = ANY(:mine)) "
+                    "AND pg_try_advisory_lock(:ns, hashtext(:host || '#' || s)) LIMIT 1"
+                ),
+                {"n": concurrency, "mine": mine, "ns": self._namespace, "host": host},
+            ).scalar()
+            if slot is None:
+                return None
+            self.held.add((host, int(slot)))
+            return int(slot)
 
     def give_back(self, host: str, slot: int) -> None:
         with self._lock:
@@ -81,16 +85,15 @@ class HostGate:
                 return
             try:
                 self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:ns, :key)"),
-                    {"ns": self._namespace, "key": _slot_key(host, slot)},
+                    text("SELECT pg_advisory_unlock(:ns, hashtext(:host || '#' || :slot))"),
+                    {"ns": self._namespace, "host": host, "slot": slot},
                 )
-                self._connection.commit()
             except SQLAlchemyError:  # the server dropped every slot with the session
                 self._drop()
 
     def _connect(self) -> Connection:
         if self._connection is None:
-            self._connection = self.engine.connect()
+            self._connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             schema = self._connection.execute(text("SELECT current_schema()")).scalar_one()
             digest = hashlib.sha256(f"govwatch.hosts.{schema}".encode()).digest()
             self._namespace = int.from_bytes(digest[:4], "big", signed=True)
@@ -106,11 +109,6 @@ class HostGate:
                 logger.debug("Dropping the host-slot connection failed: %s", exc)
             self._connection = None
         self.held.clear()
-
-
-def _slot_key(host: str, slot: int) -> int:
-    digest = hashlib.sha256(f"{host}#{slot}".encode()).digest()
-    return int.from_bytes(digest[:4], "big", signed=True)
 
 
 class HostPolitenessMiddleware:
