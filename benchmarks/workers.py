@@ -87,7 +87,7 @@ def measure(sim: Any, benchlib: Any, args: argparse.Namespace, workers: int) -> 
         for n in range(workers):
             with (workdir / f"worker{n}.err").open("wb") as err:
                 processes.append(
-                    subprocess.Popen(
+                    subprocess.Popen(  # noqa: S603 - our own command line
                         [sys.executable, "-m", "crawler", "worker", "--concurrency",
                          str(args.concurrency)],
                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import signal
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -94,3 +95,26 @@ def test_the_distributed_mode_on_sqlite_exits_2_with_one_line(
         assert "needs PostgreSQL" in lines[0]
     shown = json.loads(process.command("status", "--json", "--cluster").stdout)
     assert shown == {"distributed": False, "queue": None, "workers": []}
+
+
+def test_a_source_added_by_a_reload_is_queued_and_crawled(
+    cluster: Cluster, pages: PageServer, pg_engine: Engine
+) -> None:
+    first = pages.route("/a.xml", Route(rss([sample(1)]), content_type="application/rss+xml"))
+    added = pages.route("/b.xml", Route(rss([sample(2)]), content_type="application/rss+xml"))
+    cluster.write(feed_source("xx_before", first, every="1s"), app_config())
+    scheduler = cluster.scheduler()
+    worker = cluster.worker("worker")
+    wait_until(lambda: finished_runs(pg_engine, "xx_before"), "the first source's crawl")
+
+    both = {**feed_source("xx_before", first, every="1s"), **feed_source("xx_added", added)}
+    cluster.write(both, app_config())
+    worker.send(signal.SIGHUP)
+    wait_until(lambda: "Reloaded the configuration" in worker.log(), "the worker to reload")
+    reloaded = scheduler.command("reload")
+    assert reloaded.returncode == 0, reloaded.stderr
+    assert "added xx_added" in reloaded.stdout
+    wait_until(lambda: finished_runs(pg_engine, "xx_added"), "the added source's crawl")
+    assert finished_runs(pg_engine, "xx_added")[0].outcome == "ok"
+    assert worker.stop() == 0, worker.log()
+    assert scheduler.stop() == 0, scheduler.log()
