@@ -37,6 +37,15 @@ def _postgres_reason() -> str | None:
 
 
 _PG_REASON = _postgres_reason()
+# GOVWATCH_TEST_BACKEND=postgresql (.ci/run sets it): PostgreSQL is part of the suite, so an
+# unreachable server fails the run instead of skipping the PostgreSQL half of every storage,
+# trust and cluster test.
+POSTGRES_REQUIRED = os.environ.get("GOVWATCH_TEST_BACKEND", "").lower() == "postgresql"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if POSTGRES_REQUIRED and _PG_REASON:
+        raise pytest.UsageError(f"GOVWATCH_TEST_BACKEND=postgresql but {_PG_REASON}")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -26,6 +26,7 @@ from crawler.cli import (
     sources,
     status,
     web,
+    worker,
 )
 from crawler.cli.context import global_options
 from crawler.cli.help_format import quiet_flag_types
@@ -55,6 +56,7 @@ app.add_typer(docs.app, name="docs")
 app.add_typer(publications.app, name="publications")
 app.command("web")(web.web_command)
 app.add_typer(digest.app, name="digest")
+app.command("worker")(worker.worker_command)
 
 
 def main() -> None:

@@ -7,11 +7,13 @@ import os
 import signal
 import socket
 import time
+from typing import Annotated
 
 import typer
 
 from crawler.app_config import default_app_config_path
 from crawler.cli.context import engine, stderr, stdout
+from crawler.cli.worker import run_scheduler_role
 from crawler.config_loader import default_sources_path
 from crawler.daemon import load_configuration, serve_until_stopped
 from crawler.lease import LEASE_NAME
@@ -23,7 +25,17 @@ from storage.models import utcnow
 RELOAD_WAIT_SECONDS = 15.0
 
 
-def run_command(ctx: typer.Context) -> None:
+def run_command(
+    ctx: typer.Context,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role",
+            help="`scheduler`: only queue due crawls for `govwatch worker`s (PostgreSQL; "
+            "docs/scaling.md). Default: schedule and crawl in this process.",
+        ),
+    ] = None,
+) -> None:
     """Run the scheduler daemon: crawl every enabled source on its schedule.
 
     Stops gracefully on SIGTERM/SIGINT (a second signal exits at once); SIGHUP or
@@ -31,6 +43,9 @@ def run_command(ctx: typer.Context) -> None:
 
     Example: GOVWATCH_DATABASE_URL=postgresql+psycopg://govwatch@db/govwatch govwatch run
     """
+    if role not in (None, "scheduler"):
+        stderr.print(f"govwatch run: unknown --role {role!r}; the only role is `scheduler`")
+        raise typer.Exit(2)
     paths = (default_sources_path(), default_app_config_path())
     _sources, config = load_configuration(*paths)
     # `govwatch --log-level DEBUG run` (or -v / -q) wins over the config file's log_level.
@@ -41,6 +56,8 @@ def run_command(ctx: typer.Context) -> None:
     # APScheduler logs every job start and end at INFO; the runner's one line per run says more.
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if role == "scheduler":
+        run_scheduler_role(level, explicit)
     code = serve_until_stopped(engine(), paths, log_level=level if explicit else None)
     raise typer.Exit(code)
 

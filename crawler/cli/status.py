@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from crawler.cli.context import configured_sources, existing_engine, stdout
 from crawler.lease import LEASE_NAME
 from crawler.runs import FAILED_OUTCOMES
+from crawler.service.queue import STALLED_AFTER
 from crawler.sources import SourceConfig
 from storage import queries
+from storage.cluster import QueueState, queue_state
 from storage.db import transaction
 from storage.models import utcnow
 
@@ -28,6 +30,14 @@ STATE_STYLES = {"ok": "green", "failing": "yellow", "broken": "bold red", "stale
 
 def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per source.")] = False,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="With --json: one object with the crawl queue and its workers instead "
+            "(distributed mode, docs/scaling.md).",
+        ),
+    ] = False,
 ) -> None:
     """Show the health of every source; exit 1 if any source is broken.
 
@@ -38,9 +48,14 @@ def status_command(
     """
     sources = configured_sources()
     now = utcnow()
-    with transaction(existing_engine()) as session:
+    database = existing_engine()
+    with transaction(database) as session:
         report = build_report(session, sources, now)
         lease = queries.read_lease(session, LEASE_NAME)
+    queue = queue_state(database, STALLED_AFTER)
+    if as_json and cluster:
+        print(json.dumps(cluster_report(queue), ensure_ascii=False))
+        return
     if as_json:
         for entry in report:
             print(json.dumps(entry, ensure_ascii=False))
@@ -49,6 +64,8 @@ def status_command(
         running = lease is not None and lease.stopped_at is None
         _print_table(report, now, scheduler_running=running)
         stdout.print(_scheduler_line(lease, now))
+        if queue is not None:
+            stdout.print(_queue_line(queue))
     if any(entry["state"] == "broken" for entry in report):
         raise typer.Exit(1)
 
@@ -120,6 +137,41 @@ def _scheduler_line(lease: Any, now: datetime) -> str:
         f"Scheduler: pid {lease.pid} on {escape(lease.hostname)}, started "
         f"{_ago(lease.started_at.isoformat(), now)}, last heartbeat "
         f"{_ago(lease.heartbeat_at.isoformat(), now)}."
+    )
+
+
+def cluster_report(queue: QueueState | None) -> dict[str, Any]:
+    """What ``status --json --cluster`` prints: the crawl queue and its workers."""
+    if queue is None:
+        return {"distributed": False, "queue": None, "workers": []}
+    return {
+        "distributed": True,
+        "queue": {
+            "waiting": queue.waiting,
+            "running": queue.running,
+            "failed": queue.failed,
+            "lag_s": round(queue.lag_seconds, 3) if queue.lag_seconds is not None else None,
+        },
+        "workers": [
+            {
+                "worker_id": worker.worker_id,
+                "alive": worker.alive,
+                "last_seen_at": _iso(worker.last_seen),
+                "running_jobs": worker.running_jobs,
+            }
+            for worker in queue.workers
+        ],
+    }
+
+
+def _queue_line(queue: QueueState) -> str:
+    alive = [worker for worker in queue.workers if worker.alive]
+    lag = f"{queue.lag_seconds:.1f}s" if queue.lag_seconds is not None else "none"
+    silent = len(queue.workers) - len(alive)
+    return (
+        f"Crawl queue: {queue.waiting} waiting (oldest due crawl not started: {lag}), "
+        f"{queue.running} running, {queue.failed} failed; {len(alive)} workers alive"
+        f"{f' ({silent} silent)' if silent else ''}."
     )
 
 

@@ -71,6 +71,34 @@ class GovwatchCollector(Collector):
         for state, count in states:
             state_family.add_metric([state], count)
         yield state_family
+        yield from _queue_metrics(self.engine)
+
+
+def _queue_metrics(engine: Engine) -> Iterator[Metric]:
+    """The crawl queue and its workers, in the distributed mode only (docs/scaling.md)."""
+    from crawler.service.queue import STALLED_AFTER
+    from storage.cluster import queue_state
+
+    queue = queue_state(engine, STALLED_AFTER)
+    if queue is None:
+        return
+    jobs = GaugeMetricFamily(
+        "govwatch_crawl_queue_jobs", "Queued crawl jobs by status.", labels=["status"]
+    )
+    for status, count in (("waiting", queue.waiting), ("running", queue.running),
+                          ("failed", queue.failed)):  # fmt: skip
+        jobs.add_metric([status], count)
+    yield jobs
+    yield GaugeMetricFamily(
+        "govwatch_crawl_queue_lag_seconds",
+        "How long the oldest due crawl has waited for a worker (0: none waiting).",
+        value=queue.lag_seconds or 0.0,
+    )
+    yield GaugeMetricFamily(
+        "govwatch_workers_alive",
+        "Workers whose heartbeat is recent.",
+        value=sum(1 for worker in queue.workers if worker.alive),
+    )
 
 
 def _latency_histogram(latencies: list[float]) -> HistogramMetricFamily:

@@ -1,0 +1,270 @@
+"""``govwatch worker``: run queued crawls, as many processes and machines as needed.
+
+A worker is a Procrastinate worker on the Scrapy reactor's asyncio loop
+(:mod:`crawler.reactor`): each job awaits :func:`crawler.runner.crawl_sources` there, as
+``govwatch run`` does. Jobs that arrive within ``scheduler.batch_window`` share one Scrapy
+crawl (the existing :class:`crawler.batcher.CrawlBatcher`), so a worker keeps the batching
+that makes a crawl cheap; ``--concurrency`` bounds the jobs it runs at once.
+
+Every worker also delivers due alerts (the outbox claims make that safe with any number of
+dispatchers), closes runs that dead processes left ``running`` as ``interrupted``
+(storage/run_owners.py) and retries the jobs of dead workers (crawler/service/queue.py).
+Requests go through the cluster-wide host gate (crawler/middlewares/host_politeness.py).
+
+SIGTERM/SIGINT: stop taking jobs, let running ones finish for up to
+``scheduler.shutdown_timeout``, then close what is left as ``interrupted``; a second signal
+exits at once. SIGHUP re-reads the configuration (sources added or changed are crawled with
+their new settings from the next job on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from crawler import settings as crawl_settings
+from crawler.alerts.dispatch import dispatch_all
+from crawler.alerts.router import publication_router
+from crawler.app_config import AppConfig
+from crawler.batcher import CrawlBatcher
+from crawler.daemon import load_configuration
+from crawler.errors import ConfigError, GovwatchError
+from crawler.outage import describe_error
+from crawler.reactor import reactor_loop
+from crawler.runner import CrawlOptions, crawl_sources
+from crawler.service.queue import (
+    HEARTBEAT_EVERY,
+    QUEUE,
+    STALLED_AFTER,
+    SWEEP_EVERY,
+    make_app,
+    retry_stalled_jobs,
+)
+from crawler.sources import SourceConfig
+from storage import queries
+from storage.cluster import ensure_queue_schema, require_postgres
+from storage.db import redact_url, transaction
+from storage.models import utcnow
+from storage.run_owners import close_abandoned_runs
+
+logger = logging.getLogger(__name__)
+
+POLITENESS_MIDDLEWARE = "crawler.middlewares.host_politeness.HostPolitenessMiddleware"
+
+
+def cluster_crawl_settings(engine: Engine, config: AppConfig) -> dict[str, Any]:
+    """The daemon's crawl settings plus the cluster-wide host gate."""
+    middlewares = dict(crawl_settings.DOWNLOADER_MIDDLEWARES)
+    middlewares[POLITENESS_MIDDLEWARE] = 900
+    return {
+        **config.scheduler.crawl_settings,
+        "DOWNLOADER_MIDDLEWARES": middlewares,
+        "GOVWATCH_CLUSTER_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+    }
+
+
+class CrawlWorker:
+    """One worker process: the Procrastinate worker, alert delivery and the sweeps."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        paths: tuple[Path, Path],
+        sources: dict[str, SourceConfig],
+        config: AppConfig,
+        concurrency: int,
+    ) -> None:
+        self.engine = engine
+        self.paths = paths
+        self.sources = sources
+        self.config = config
+        self.concurrency = concurrency
+        self.batcher = CrawlBatcher(
+            self._crawl, window=config.scheduler.batch_window.total_seconds(), limit=concurrency
+        )
+        self.app: Any = make_app(engine, self.crawl)
+        self._stop = asyncio.Event()
+        self._wake_dispatch = asyncio.Event()
+        self.exit_code = 0
+
+    async def crawl(self, source_id: str) -> None:
+        """The job: crawl one source (batched with the jobs that arrive with it)."""
+        source = self.sources.get(source_id)
+        if source is None or not source.enabled:
+            logger.warning("Skipped the queued crawl of %s: not an enabled source here", source_id)
+            return
+        await self.batcher.run(source_id)
+
+    async def _crawl(self, source_ids: list[str]) -> None:
+        sources = [self.sources[sid] for sid in source_ids if sid in self.sources]
+        if not sources:
+            return
+        config = self.config
+        await crawl_sources(
+            sources,
+            engine=self.engine,
+            options=CrawlOptions(
+                settings=cluster_crawl_settings(self.engine, config), app_config=config
+            ),
+            router=publication_router(config),
+        )
+        self._wake_dispatch.set()
+
+    async def serve(self) -> int:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, close_abandoned_runs, self.engine)
+        await self.app.open_async()
+        try:
+            worker = asyncio.create_task(
+                self.app.run_worker_async(
+                    queues=[QUEUE],
+                    name=f"govwatch-worker-{os.getpid()}",
+                    concurrency=self.concurrency,
+                    install_signal_handlers=False,
+                    update_heartbeat_interval=HEARTBEAT_EVERY,
+                    stalled_worker_timeout=STALLED_AFTER,
+                    shutdown_graceful_timeout=self.config.scheduler.shutdown_timeout.total_seconds(),
+                    delete_jobs="successful",
+                )
+            )
+            side = [
+                asyncio.create_task(self._dispatch_loop()),
+                asyncio.create_task(self._sweep_loop()),
+            ]
+            logger.info(
+                "Worker started on %s (pid %d, concurrency %d, %d sources known)",
+                redact_url(str(self.engine.url)),
+                os.getpid(),
+                self.concurrency,
+                len(self.sources),
+            )
+            stop = asyncio.create_task(self._stop.wait())
+            done, _ = await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if worker in done and worker.exception() is not None:
+                logger.error("The worker stopped: %s", worker.exception())
+                self.exit_code = 1
+            worker.cancel()  # Procrastinate waits for running jobs (graceful timeout)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await worker
+            stop.cancel()
+            abandoned = await self.batcher.cancel()
+            if abandoned:
+                self._close_interrupted(abandoned)
+            for task in side:
+                task.cancel()
+            await asyncio.gather(*side, return_exceptions=True)
+            await self._dispatch()
+        finally:
+            await self.app.close_async()
+        logger.info("Worker stopped")
+        return self.exit_code
+
+    def request_stop(self, reason: str) -> None:
+        logger.info("Stopping (%s): no new jobs; running ones may finish", reason)
+        self._stop.set()
+
+    def request_reload(self) -> None:
+        try:
+            sources, config = load_configuration(*self.paths)
+        except ConfigError as exc:
+            logger.error("Refused the new configuration, still running the previous one:\n%s", exc)
+            return
+        self.sources, self.config = sources, config
+        logger.info("Reloaded the configuration: %d sources", len(sources))
+
+    def _close_interrupted(self, source_ids: list[str]) -> None:
+        reason = "govwatch worker stopped: the crawl did not finish within its shutdown timeout"
+        try:
+            with transaction(self.engine) as session:
+                queries.close_unfinished_runs(
+                    session, started_before=utcnow(), reason=reason, source_ids=source_ids
+                )
+        except SQLAlchemyError as exc:  # the next sweep closes them (storage/run_owners)
+            logger.error("Could not close the interrupted runs: %s", describe_error(exc))
+
+    async def _sweep_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(SWEEP_EVERY)
+            try:
+                await loop.run_in_executor(None, close_abandoned_runs, self.engine)
+                await retry_stalled_jobs(self.app)
+            except Exception as exc:  # the database is away: the next sweep tries again
+                logger.warning("The sweep of stalled crawls failed: %s", describe_error(exc))
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.scheduler.dispatch_every.total_seconds()):
+                    await self._wake_dispatch.wait()
+            self._wake_dispatch.clear()
+            await self._dispatch()
+
+    async def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            report = await loop.run_in_executor(None, dispatch_all, self.engine, self.config)
+        except (SQLAlchemyError, GovwatchError) as exc:
+            logger.error("Alert delivery failed; the alerts stay in the outbox: %s", exc)
+            return
+        if report.sent or report.retrying or report.failed:
+            logger.info(
+                "Delivered %d alerts (%d to retry, %d failed)",
+                report.sent,
+                report.retrying,
+                report.failed,
+            )
+
+
+@contextlib.contextmanager
+def forwarded_signals(target: Any, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """SIGTERM/SIGINT ask ``target`` to stop (a second one exits at once), SIGHUP to reload."""
+    stopping = False
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        if signum == signal.SIGHUP:
+            loop.call_soon_threadsafe(target.request_reload)
+            return
+        if stopping:
+            os.write(2, b"govwatch: second stop signal, exiting now\n")
+            os._exit(128 + signum)
+        stopping = True
+        loop.call_soon_threadsafe(target.request_stop, signal.Signals(signum).name)
+
+    handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, handler) for signum in handled}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def wait_for(future: concurrent.futures.Future[int]) -> int:
+    """Wait on the main thread in short steps, so that signal handlers run promptly."""
+    while True:
+        with contextlib.suppress(concurrent.futures.TimeoutError):
+            return future.result(timeout=0.5)
+
+
+def serve_worker(engine: Engine, paths: tuple[Path, Path], concurrency: int) -> int:
+    """Run a worker until stopped; return the exit status."""
+    require_postgres(engine)
+    sources, config = load_configuration(*paths)
+    ensure_queue_schema(engine)
+    loop = reactor_loop()
+    worker = CrawlWorker(engine, paths, sources, config, concurrency)
+    with forwarded_signals(worker, loop):
+        return wait_for(asyncio.run_coroutine_threadsafe(worker.serve(), loop))
