@@ -28,6 +28,11 @@ class StorageError(GovwatchError):
     """The database cannot be used as it is (unreachable, locked, schema out of date)."""
 
 
+class DatabaseURLError(StorageError):
+    """The database URL cannot be used at all (unreadable, or a kind of database govwatch
+    does not support): a usage error (exit 2), unlike a database that does not answer."""
+
+
 class SourceError(GovwatchError):
     """One source could not be read; carries the source id and the URL involved."""
 

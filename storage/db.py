@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.errors import StorageError
+from crawler.errors import DatabaseURLError, StorageError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_SQLITE_PATH = Path("var") / "govwatch.sqlite3"
@@ -63,7 +63,7 @@ def parse_database_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StorageError(
+        raise DatabaseURLError(
             f"cannot read the database URL {redact_url(url)!r}; use {URL_EXAMPLES}"
         ) from None
     if parsed.drivername == "postgresql":
@@ -77,6 +77,19 @@ def sqlite_path(url: URL) -> Path | None:
     return None if database in ("", ":memory:") else Path(database)
 
 
+def check_database_url(url: str | URL) -> str:
+    """The backend a URL names (``sqlite`` or ``postgresql``); :class:`DatabaseURLError`
+    (one line) for a URL govwatch cannot use. Nothing is connected."""
+    parsed = parse_database_url(url) if isinstance(url, str) else url
+    backend = parsed.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise DatabaseURLError(
+            f"govwatch does not support {backend!r} databases "
+            f"({redact_url(str(parsed))}); use {URL_EXAMPLES}"
+        )
+    return backend
+
+
 def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
     """An engine for ``url``; for SQLite the folder is created and WAL switched on.
 
@@ -84,14 +97,8 @@ def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
     empty database (``govwatch status`` must not create one from a mistyped path).
     """
     parsed = parse_database_url(url or database_url())
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
+    if check_database_url(parsed) == "sqlite":
         return _sqlite_engine(parsed, create=create)
-    if backend != "postgresql":
-        raise StorageError(
-            f"govwatch does not support {backend!r} databases "
-            f"({redact_url(str(parsed))}); use {URL_EXAMPLES}"
-        )
     try:
         return create_engine(
             parsed, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -81,6 +82,10 @@ def test_status_shows_no_next_run_while_no_scheduler_runs(tmp_path: Path) -> Non
 
 
 def test_db_status_prints_the_alembic_revision(tmp_path: Path) -> None:
+    missing = govwatch("db", "status", cwd=tmp_path)  # never creates the database
+    assert missing.returncode == 1
+    assert not (tmp_path / "gw.sqlite3").exists()
+    sqlite3.connect(tmp_path / "gw.sqlite3").close()  # an empty database
     fresh = govwatch("db", "status", cwd=tmp_path)
     assert fresh.returncode == 1
     assert "has no schema yet; the newest is 0" in fresh.stdout

@@ -21,7 +21,8 @@ def test_the_variable_fills_a_port_the_file_leaves_unset(
 ) -> None:
     monkeypatch.setenv("GOVWATCH_HEALTHZ_PORT", "8087")
     assert load_app_config(config_file(tmp_path, "null")).scheduler.healthz_port == 8087
-    assert load_app_config(tmp_path / "missing.yaml").scheduler.healthz_port == 8087
+    # (A named govwatch.yaml that does not exist is an error, never defaults: see
+    # tests/test_config_refused.py; so the image's own config file is always read.)
 
 
 def test_a_port_named_in_the_file_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

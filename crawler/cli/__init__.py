@@ -30,7 +30,7 @@ from crawler.cli import (
 )
 from crawler.cli.context import global_options
 from crawler.cli.help_format import quiet_flag_types
-from crawler.errors import ConfigError, GovwatchError, StorageError
+from crawler.errors import ConfigError, DatabaseURLError, GovwatchError, StorageError
 from crawler.logs import redact
 
 quiet_flag_types()
@@ -67,6 +67,9 @@ def main() -> None:
         problems = str(exc)  # one problem: one line; several: one line each
         separator = "\n" if "\n" in problems else " "
         print(f"govwatch: configuration error:{separator}{problems}", file=sys.stderr)
+        sys.exit(2)
+    except DatabaseURLError as exc:  # e.g. GOVWATCH_DATABASE_URL=foo://x
+        print(f"govwatch: database URL not usable: {exc}", file=sys.stderr)
         sys.exit(2)
     except StorageError as exc:
         print(f"govwatch: database error: {exc}", file=sys.stderr)

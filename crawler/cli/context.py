@@ -12,12 +12,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from crawler.config_loader import default_sources_path, load_sources
-from crawler.logs import configure_logging, redact
+from crawler.errors import DatabaseURLError
+from crawler.logs import configure_logging
 from crawler.sources import SourceConfig
+from storage.db import check_database_url as storage_check_database_url
 from storage.db import database_url, ready_engine
 
 # Piped output is read by people in files and pagers, not cut to 80 columns.
@@ -103,21 +103,12 @@ def chosen_log_level(log_level: str | None, verbose: int, quiet: bool) -> str:
 
 
 def check_database_url(url: str) -> None:
-    """A URL SQLAlchemy cannot read, or whose database kind it does not know, is a usage error."""
+    """A ``--database`` govwatch cannot use is one line and exit 2, before any command runs."""
     try:
-        make_url(url).get_dialect()
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise typer.BadParameter(
-            f"{redact(url)!r} is not a database URL govwatch can use ({exc.__class__.__name__}); "
-            "e.g. sqlite:///var/govwatch.sqlite3 or postgresql+psycopg://user@host/db",
-            param_hint="--database",
-        ) from None
-    except ImportError as exc:
-        raise typer.BadParameter(
-            f"the driver for {redact(url)!r} is not installed ({exc.name}); "
-            "for PostgreSQL: pip install 'govwatch[postgres]'",
-            param_hint="--database",
-        ) from None
+        storage_check_database_url(url)
+    except DatabaseURLError as exc:
+        print(f"govwatch: --database: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
 
 
 def configured_sources() -> dict[str, SourceConfig]:

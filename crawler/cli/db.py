@@ -47,7 +47,7 @@ def status_command() -> None:
     Example: govwatch db status
     """
     engine = make_engine(database_url(), create=False)
-    where = redact_url(database_url())
+    where = redact_url(str(engine.url))  # as read: postgres:// shows as postgresql+psycopg://
     current_schema = is_current(engine)  # also turns "cannot connect" into one clear line
     current, head = revisions(engine)
     if current_schema:

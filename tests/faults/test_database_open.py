@@ -89,8 +89,9 @@ def test_a_url_govwatch_cannot_use_is_one_line(
     tmp_path: Path, url: str, expected: str, command: list[str]
 ) -> None:
     result = govwatch(*command, cwd=tmp_path, database=url)
-    assert result.returncode == 1
+    assert result.returncode == 2  # a URL that can never work is a usage error
     line = one_line(result)
+    assert line.startswith("govwatch: --database: ")
     assert expected in line
     assert "pw" not in line
     assert "sqlite:///path/to/govwatch.sqlite3 or postgresql+psycopg://user@host/db" in line
