@@ -20,10 +20,53 @@ LANGUAGES = st.sampled_from([None, ["en"], ["ja"], ["zh"], ["ko"], ["de"], ["fr"
 # Pieces real and broken date texts are made of; joined at random they make odd dates.
 FRAGMENTS = st.sampled_from(
     [
-        "Fri,", "31", "Dec", "9999", "23:00:00", "-0500", "+0900", "GMT", "Z", "0000", "00",
-        "13", "40", "2026", "1979", "1990", "令和", "平成", "元年", "年", "月", "日", "(水)",
-        "号", "년", "월", "일", "R8", "H31", ".", "/", "-", "T", "März", "février", "yesterday",
-        "3 days ago", "am", "pm", "時", "分", "２０２６", "１０", "Ⅻ", "\u200b", "\ufeff", " ",
+        "Fri,",
+        "31",
+        "Dec",
+        "9999",
+        "23:00:00",
+        "-0500",
+        "+0900",
+        "GMT",
+        "Z",
+        "0000",
+        "00",
+        "13",
+        "40",
+        "2026",
+        "1979",
+        "1990",
+        "令和",
+        "平成",
+        "元年",
+        "年",
+        "月",
+        "日",
+        "(水)",
+        "号",
+        "년",
+        "월",
+        "일",
+        "R8",
+        "H31",
+        ".",
+        "/",
+        "-",
+        "T",
+        "März",
+        "février",
+        "yesterday",
+        "3 days ago",
+        "am",
+        "pm",
+        "時",
+        "分",
+        "２０２６",
+        "１０",
+        "Ⅻ",
+        "\u200b",
+        "\ufeff",
+        " ",
     ]
 )
 ODD_TEXT = st.one_of(
@@ -38,7 +81,7 @@ def accepted_days() -> st.SearchStrategy[date]:
     return st.dates(min_value=date(2019, 5, 1), max_value=today)
 
 
-@property_settings(300)
+@property_settings(150)
 @given(ODD_TEXT, ZONES, ORDERS, LANGUAGES)
 def test_any_text_is_a_date_or_a_date_parse_error_with_a_reason(
     text: str, zone: str, order: str | None, languages: list[str] | None
@@ -46,7 +89,11 @@ def test_any_text_is_a_date_or_a_date_parse_error_with_a_reason(
     try:
         value = parse_date(text, timezone=zone, date_order=order, languages=languages)
     except DateParseError as exc:
-        assert str(exc).strip(), "a rejected date must say why"
+        reason = str(exc)
+    else:
+        reason = None
+    if reason is not None:
+        assert reason.strip(), "a rejected date must say why"
         return
     assert isinstance(value, date)
     if isinstance(value, datetime):
@@ -75,7 +122,7 @@ def test_a_day_written_in_a_source_form_reads_back_as_that_day(day: date, form: 
     assert read == day, f"{text!r} read as {read}"
 
 
-@property_settings(300)
+@property_settings(150)
 @given(
     st.one_of(
         st.dates(),
