@@ -44,7 +44,7 @@ bench: $(STAMP)
 FUZZ_EXAMPLES ?= 2000
 
 fuzz: $(STAMP)
-	GOVWATCH_HYPOTHESIS_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/property tests/trust/test_counting_property.py
+	GOVWATCH_HYPOTHESIS_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/property
 
 soak: $(STAMP)
 	@test -d "$(GOVSIM_DIR)" || { echo "make soak: govsim not found at $(GOVSIM_DIR) (it is not part of this repository); run: make soak GOVSIM_DIR=/path/to/govsim" >&2; exit 2; }
