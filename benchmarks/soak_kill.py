@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +214,7 @@ def soak(sim: Any, benchlib: Any, slack: FakeSlack, workdir: Path, args: Any) ->
     started = time.monotonic()
     try:
         for number in range(args.kills):
+            since = datetime.now(UTC)
             pid = daemon.start()
             if number == 0:
                 how = "mid-crawl (baseline)"
@@ -227,7 +229,9 @@ def soak(sim: Any, benchlib: Any, slack: FakeSlack, workdir: Path, args: Any) ->
                 wait_for(lambda: baselines_done(engine, len(sim.sources)), "baselines", 120)
                 publish(sim, chooser, args)
             if how.startswith("mid-crawl"):
-                in_flight = wait_for(lambda: crawl_in_flight(engine), "a crawl in flight", 60)
+                in_flight = wait_for(
+                    lambda since=since: crawl_in_flight(engine, since), "a crawl in flight", 60
+                )
                 time.sleep(chooser.uniform(0, 0.5))
                 daemon.kill()
                 kinds[how if in_flight else "at a random moment"] += 1
@@ -273,9 +277,11 @@ def item_keys(items: list[dict[str, Any]]) -> list[str]:
     return keys
 
 
-def crawl_in_flight(engine: Any) -> bool:
+def crawl_in_flight(engine: Any, since: datetime) -> bool:
+    """Whether this daemon has a crawl running (runs left by the killed one do not count)."""
     with transaction(engine) as session:
-        query = select(func.count()).select_from(CrawlRun).where(CrawlRun.outcome == "running")
+        query = select(func.count()).select_from(CrawlRun)
+        query = query.where(CrawlRun.outcome == "running", CrawlRun.started_at >= since)
         return bool(session.scalar(query))
 
 
