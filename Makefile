@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run once demo test bench clean
+.PHONY: setup run once demo test bench fuzz soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ BENCH_ARGS ?= --sources 50,500,2000 --peers
 bench: $(STAMP)
 	@test -d "$(GOVSIM_DIR)" || { echo "make bench: govsim not found at $(GOVSIM_DIR) (it is not part of this repository); put a govsim checkout there or run: make bench GOVSIM_DIR=/path/to/govsim" >&2; exit 2; }
 	$(BIN)/python benchmarks/bench.py --govsim "$(GOVSIM_DIR)" $(BENCH_ARGS)
+
+# On demand (not in `make test`): many more generated inputs for the property tests, and the
+# kill -9 soak against govsim's ground truth. Figures: docs/reliability.md.
+FUZZ_EXAMPLES ?= 2000
+
+fuzz: $(STAMP)
+	GOVWATCH_HYPOTHESIS_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/property
+
+soak: $(STAMP)
+	@test -d "$(GOVSIM_DIR)" || { echo "make soak: govsim not found at $(GOVSIM_DIR) (it is not part of this repository); run: make soak GOVSIM_DIR=/path/to/govsim" >&2; exit 2; }
+	$(BIN)/python benchmarks/soak_kill.py --sources 50 --kills 10 --govsim-dir "$(GOVSIM_DIR)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis
