@@ -1,9 +1,11 @@
 """Which destinations an alert goes to.
 
-Destinations are strings stored on outbox rows: ``console`` or ``slack:<channel>``. Without
-a Slack token every alert goes to the console, so nothing is lost on a fresh machine. With
-one, the routes of ``config/routing.yaml`` choose the channels (crawler/alerts/routing.py),
-falling back to ``slack.default_channel``, and to the console when no channel is known.
+Destinations are strings stored on outbox rows: ``console``, ``slack:<channel>`` or
+``apprise:<name>``; their prefix picks the sink (crawler/alerts/sinks/). The routes of
+``config/routing.yaml`` choose the channels (crawler/alerts/routing.py): a channel written
+``apprise:<name>`` is an Apprise channel, any other is a Slack channel, used only with a Slack
+token (then ``slack.default_channel`` takes what no route matched). What is left with no
+channel goes to the console, so nothing is lost on a fresh machine.
 """
 
 from __future__ import annotations
@@ -19,8 +21,16 @@ from crawler.runs import Router
 CONSOLE = "console"
 
 
+APPRISE_PREFIX = "apprise:"
+
+
 def slack_destination(channel: str) -> str:
     return f"slack:{channel}"
+
+
+def destination_for(channel: str) -> str:
+    """A routing-file channel as a destination: ``apprise:x`` stays, ``#x`` → ``slack:#x``."""
+    return channel if channel.startswith(APPRISE_PREFIX) else slack_destination(channel)
 
 
 def ops_destination(config: AppConfig) -> str:
@@ -38,9 +48,18 @@ def publication_router(config: AppConfig) -> Router:
 
         def to_routed_channels(item: Publication) -> Sequence[str]:
             decision = decide(routing, RoutedFields.of(item), default_channel)
-            return tuple(slack_destination(channel) for channel in decision.channels) or (CONSOLE,)
+            return tuple(destination_for(channel) for channel in decision.channels) or (CONSOLE,)
 
         return to_routed_channels
+    routing = load_routing(default_routing_path(config))
+    if routing.apprise:  # Apprise channels without Slack: Slack channels are left out
+
+        def to_apprise_channels(item: Publication) -> Sequence[str]:
+            decision = decide(routing, RoutedFields.of(item), None)
+            chosen = [c for c in decision.channels if c.startswith(APPRISE_PREFIX)]
+            return tuple(chosen) or (CONSOLE,)
+
+        return to_apprise_channels
 
     def to_console(_item: Publication) -> Sequence[str]:
         return (CONSOLE,)
