@@ -87,10 +87,11 @@ def test_an_email_carries_the_publication_view_with_page_text_escaped(
     assert body is not None
     page = body.get_content()
     assert "&lt;b&gt;Budget&lt;/b&gt; &amp; &lt;script&gt;" in page
-    assert "<script>" not in page and "<b>Budget" not in page
+    assert "<script>" not in page
+    assert "<b>Budget" not in page
     assert "Ministry &lt;i&gt;of&lt;/i&gt; Science" in page
     assert '<a href="https://www.nsf.gov/news/item-1">' in page
-    assert "Publisher" in page and "Language" in page and "English" in page
+    assert ("Publisher" in page, "Language" in page, "English" in page) == (True, True, True)
     assert {row.status for row in outbox(engine)} == {"sent"}
 
 
@@ -105,7 +106,7 @@ def test_a_webhook_receives_json_and_a_refused_post_goes_out_next_pass_in_order(
     assert (report.sent, report.retrying) == (0, 1)
     first, second = outbox(engine)
     assert (first.status, second.status) == ("pending", "pending")
-    assert first.last_error is not None and "500" in first.last_error
+    assert "500" in str(first.last_error)
     assert second.attempts == 0  # held behind the first: the channel keeps its order
     assert hook.kept() == []
 
@@ -149,7 +150,7 @@ def test_secrets_in_apprise_urls_come_from_the_environment_and_never_reach_logs(
     with caplog.at_level(logging.DEBUG):
         deliver(engine, config)
     [row] = outbox(engine)
-    assert row.last_error is not None and "apprise:hook" in row.last_error
+    assert "apprise:hook" in str(row.last_error)
     assert "s3cret" not in row.last_error
     assert "s3cret" not in caplog.text
     assert "${HOOK_PASSWORD}" not in (row.last_error or "")
