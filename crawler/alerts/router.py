@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from crawler.alerts.routing import RoutedFields, decide
 from crawler.alerts.routing_config import default_routing_path, load_routing
+from crawler.alerts.sinks.registry import registered
 from crawler.app_config import AppConfig
 from crawler.items import Publication
 from crawler.runs import Router
@@ -28,9 +29,15 @@ def slack_destination(channel: str) -> str:
     return f"slack:{channel}"
 
 
+def names_a_sink(channel: str) -> bool:
+    """``apprise:x`` (any registered sink's prefix) rather than a Slack channel name."""
+    name, colon, _ = channel.partition(":")
+    return bool(colon) and name in registered()
+
+
 def destination_for(channel: str) -> str:
     """A routing-file channel as a destination: ``apprise:x`` stays, ``#x`` → ``slack:#x``."""
-    return channel if channel.startswith(APPRISE_PREFIX) else slack_destination(channel)
+    return channel if names_a_sink(channel) else slack_destination(channel)
 
 
 def ops_destination(config: AppConfig) -> str:
@@ -56,7 +63,7 @@ def publication_router(config: AppConfig) -> Router:
 
         def to_apprise_channels(item: Publication) -> Sequence[str]:
             decision = decide(routing, RoutedFields.of(item), None)
-            chosen = [c for c in decision.channels if c.startswith(APPRISE_PREFIX)]
+            chosen = [c for c in decision.channels if names_a_sink(c)]
             return tuple(chosen) or (CONSOLE,)
 
         return to_apprise_channels

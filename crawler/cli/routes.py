@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy import select
 
-from crawler.alerts.router import APPRISE_PREFIX, CONSOLE, destination_for
+from crawler.alerts.router import CONSOLE, destination_for, names_a_sink
 from crawler.alerts.routing import RoutedFields, decide
 from crawler.alerts.routing_config import default_routing_path, load_routing
 from crawler.alerts.topics import TopicMatcher
@@ -56,7 +56,7 @@ def explain_command(
     would_go = [  # Slack channels need a token; Apprise channels (apprise:NAME) do not
         destination_for(channel)
         for channel in decision.channels
-        if has_token or channel.startswith(APPRISE_PREFIX)
+        if has_token or names_a_sink(channel)
     ]
     explanation: dict[str, Any] = {
         "publication_id": publication.id,

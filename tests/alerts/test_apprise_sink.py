@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,13 +21,15 @@ from sqlalchemy import Engine, update
 
 from crawler.alerts.dispatch import dispatch_all
 from crawler.alerts.outbox import DispatchReport
+from crawler.alerts.routing import RoutedFields, decide
 from crawler.alerts.routing_config import read_routing
 from crawler.alerts.sinks.console import ConsoleSink
+from crawler.alerts.topics import TopicMatcher
 from crawler.app_config import AppConfig
 from crawler.errors import ConfigError
 from storage.db import transaction
 from storage.models import AlertOutbox
-from tests.alerts.conftest import item, outbox, store
+from tests.alerts.conftest import ROOT, item, outbox, store
 from tests.servers.smtp import LocalSMTP
 from tests.servers.webhook import WebhookReceiver
 
@@ -184,3 +187,19 @@ def test_a_route_to_an_unknown_apprise_channel_is_refused_with_its_line(tmp_path
         read_routing(path)
     assert f"{path}:3" in str(error.value)
     assert 'no Apprise channel "analysts"' in str(error.value)
+
+
+def test_the_apprise_example_loads_and_routes(tmp_path: Path) -> None:
+    doc = (ROOT / "docs" / "alerts.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```yml\n(.*?)```", doc, flags=re.DOTALL)
+    path = tmp_path / "routing.yaml"
+    path.write_text(example, encoding="utf-8")
+    routing = read_routing(path)
+    assert set(routing.apprise) == {"export-desk", "team-chat", "archive"}
+    topics = TopicMatcher.from_routing(routing).topics_of("New entity list additions", None)
+    fields = RoutedFields("us_bis", "US", "BIS", "news", "en", tuple(topics))
+    assert decide(routing, fields, None).channels == [
+        "apprise:export-desk",
+        "apprise:team-chat",
+        "apprise:archive",
+    ]
