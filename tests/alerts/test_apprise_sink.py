@@ -203,3 +203,26 @@ def test_the_apprise_example_loads_and_routes(tmp_path: Path) -> None:
         "apprise:team-chat",
         "apprise:archive",
     ]
+
+
+def test_a_routing_file_broken_later_holds_apprise_rows_and_the_console_still_delivers(
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hook: WebhookReceiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = apprise_config(tmp_path, monkeypatch, {"hook": hook.json_url("/hook")})
+    store(engine, config, item(1))
+    with transaction(engine) as session:
+        session.add(AlertOutbox(kind="ops", destination="console", payload={"text": "notice"}))
+    (tmp_path / "routing.yaml").write_text("routes: [unclosed\n", encoding="utf-8")
+    with caplog.at_level(logging.ERROR):
+        report = deliver(engine, config)
+    assert report.sent == 1  # the console notice
+    waiting, notice = outbox(engine)
+    assert (waiting.destination, waiting.status, waiting.attempts) == ("apprise:hook", "pending", 0)
+    assert notice.status == "sent"
+    [line] = [r.getMessage() for r in caplog.records if "Alerts to apprise wait" in r.getMessage()]
+    assert "\n" not in line
+    assert hook.received == []

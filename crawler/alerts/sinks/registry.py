@@ -9,11 +9,14 @@ token, no Apprise channel): rows for a disabled sink simply wait in the outbox.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from crawler.alerts.sinks.base import Sink
 from crawler.app_config import AppConfig
+from crawler.errors import GovwatchError
 
+logger = logging.getLogger(__name__)
 SinkFactory = Callable[[AppConfig], Sink | None]
 
 _FACTORIES: dict[str, tuple[int, SinkFactory]] = {}
@@ -50,8 +53,17 @@ def enabled_sinks(config: AppConfig, overrides: dict[str, Sink] | None = None) -
     a sink by name (tests and the CLI hand in a console writing to their own stream)."""
     sinks: list[Sink] = []
     for name in registered():
-        factory = _FACTORIES[name][1]
-        sink = (overrides or {}).get(name) or factory(config)
+        sink = (overrides or {}).get(name) or _build(name, config)
         if sink is not None:
             sinks.append(sink)
     return sinks
+
+
+def _build(name: str, config: AppConfig) -> Sink | None:
+    """A sink whose configuration cannot be read (a broken routing file) is left out of this
+    pass with one line; its rows wait in the outbox and the other sinks still deliver."""
+    try:
+        return _FACTORIES[name][1](config)
+    except GovwatchError as exc:
+        logger.error("Alerts to %s wait: %s", name, " ".join(str(exc).split())[:500])
+        return None
