@@ -95,7 +95,7 @@ class SlackSettings(Durations):
     ops_channel: str | None = None
     per_channel_interval: timedelta = timedelta(seconds=1)
     burst_threshold: int = Field(default=10, ge=2)
-    # Delivery tuning (crawler/alerts/slack.py, slack_outbox.py); docs/alerts.md explains each.
+    # Delivery tuning (crawler/alerts/outbox.py, sinks/slack.py); docs/alerts.md explains each.
     routing_file: Path | None = None
     http_timeout: int = Field(default=30, ge=1, description="seconds per Slack API call")
     http_retries: int = Field(default=2, ge=0, description="SDK retries per 429 / 5xx / network")

@@ -1,5 +1,6 @@
 """Alerts: the outbox rows written with each new publication, delivered to sinks.
 
-outbox.py (pending rows → a sink, retries, never lost) → message.py (what an alert says)
-→ console.py (the default sink) | slack.py (Slack, when a token is configured).
+message.py (the publication view: what an alert says) → outbox.py (the one dispatcher:
+pending rows → their sink, in order, retried, never lost) → sinks/ (console, Slack, Apprise:
+one module each, registered by name; the destination string picks the sink).
 """

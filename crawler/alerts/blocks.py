@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.alerts.message import AlertMessage, alert_message, source_name
+from crawler.alerts.message import AlertMessage, AttachmentView, alert_message, source_name
 from storage.models import Publication
 
 SECTION_LIMIT = 3000
@@ -115,32 +115,32 @@ def field(name: str, value: str) -> dict[str, Any]:
 
 
 def publication_payload(publication: Publication) -> SlackPayload:
+    """The Slack message of a stored publication (its publication view)."""
+    return message_payload(alert_message(publication))
+
+
+def message_payload(message: AlertMessage) -> SlackPayload:
     """Title link, facts, summary, attachments; the fallback text says the same in a line."""
-    message = alert_message(publication)
     blocks: list[Block] = [section(f"*{link(message.url, message.title)}*")]
     fields = [field(name, value) for name, value in publication_fields(message)[:MAX_FIELDS]]
     blocks.append({"type": "section", "fields": fields})
     if message.summary:
         blocks.append(section(fit(message.summary, SUMMARY_CHARS)))
-    if publication.attachments:
-        blocks.append(section(attachment_lines(publication.attachments)))
+    if message.attachments:
+        blocks.append(section(attachment_lines(message.attachments)))
     footer = f"govwatch · publication {message.publication_id} · {message.source_id}"
     blocks.append(context(fit(footer, 300)))
     return SlackPayload(fallback_text(message), blocks[:MAX_BLOCKS])
 
 
-def attachment_lines(attachments: list[dict[str, Any]]) -> str:
+def attachment_lines(attachments: list[AttachmentView]) -> str:
     lines = ["*Attachments*"]
     for attachment in attachments[:ATTACHMENTS_SHOWN]:
-        url = str(attachment.get("url") or "")
-        label = str(attachment.get("title") or attachment.get("media_type") or "attachment")
         facts = [
-            kind
-            for kind in (_kind(attachment), human_size(attachment.get("size")))
-            if kind is not None
+            kind for kind in (attachment_kind(attachment), human_size(attachment.size)) if kind
         ]
         suffix = f" ({', '.join(facts)})" if facts else ""
-        lines.append(f"• {link(url, label, 200)}{escape(suffix)}")
+        lines.append(f"• {link(attachment.url, attachment.title, 200)}{escape(suffix)}")
     if len(attachments) > ATTACHMENTS_SHOWN:
         lines.append(f"…and {len(attachments) - ATTACHMENTS_SHOWN} more")
     text = "\n".join(lines)
@@ -150,10 +150,9 @@ def attachment_lines(attachments: list[dict[str, Any]]) -> str:
     return text
 
 
-def _kind(attachment: dict[str, Any]) -> str | None:
-    media_type = str(attachment.get("media_type") or "")
-    url = str(attachment.get("url") or "").lower()
-    if media_type == "application/pdf" or url.endswith(".pdf"):
+def attachment_kind(attachment: AttachmentView) -> str | None:
+    """``PDF`` when the attachment is one (every sink says so the same way)."""
+    if attachment.media_type == "application/pdf" or attachment.url.lower().endswith(".pdf"):
         return "PDF"
     return None
 
@@ -179,7 +178,7 @@ def ops_payload(text: str, source_id: str | None, state: str | None) -> SlackPay
 
 
 def burst_payload(
-    source_id: str, publications: list[Publication], total: int, listed: int
+    source_id: str, publications: list[AlertMessage], total: int, listed: int
 ) -> SlackPayload:
     """One summary instead of a flood: the count, the newest titles as links, the rest counted."""
     noun = "publication" if total == 1 else "publications"
@@ -188,10 +187,7 @@ def burst_payload(
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": False}}
     ]
-    lines = [
-        f"• {link(p.url, p.title, 300)} ({escape(alert_message(p).when)})"
-        for p in publications[:listed]
-    ]
+    lines = [f"• {link(p.url, p.title, 300)} ({escape(p.when)})" for p in publications[:listed]]
     text = ""
     for line in lines:
         if len(text) + len(line) + 1 > SECTION_LIMIT - 40:

@@ -1,46 +1,61 @@
-"""Deliver pending outbox rows to their sinks, oldest first; never lose one.
+"""The one outbox dispatcher: pending rows → their sink, in order, paced, exactly once.
 
-A row stays ``pending`` until a sink confirms delivery. A transient failure keeps it
-pending with the error, an attempt count and a later ``next_attempt_at`` (exponential
-backoff); a permanent failure (e.g. an unknown channel) marks it ``failed`` with the
-reason, for ``govwatch alerts retry``. Each row is settled in its own transaction, so a
-crash loses at most the knowledge that one row was sent, never the row.
+Every sink (crawler/alerts/sinks/) gets the same treatment; a sink only renders and sends.
 
-A sink that raises something other than :class:`DeliveryError` has a bug or met a fault no
-one foresaw (a closed stream, a malformed row). That must not stop delivery: the error is
-logged in one line, counted in ``DispatchReport.errors``, the row stays pending with the
-error as its ``last_error`` and a backoff, and the other rows go on.
+- **Which rows.** A row's destination names its sink (``slack:#policy`` → ``slack``). Each
+  enabled sink takes its pending rows, oldest first, grouped by destination.
+- **Order.** For a sink that ``keeps_order`` (a channel is a conversation), a destination
+  whose oldest pending row is waiting (backoff after an error, or claimed by another
+  dispatcher) sends nothing else, so an outage delays alerts but never reorders them. For
+  the others (the console) each due row goes on its own.
+- **Pace.** At most one message per ``sink.pace`` per destination; destinations take turns,
+  so one busy channel does not hold the others up.
+- **Bursts.** More than ``slack.burst_threshold`` rows of one source for one destination
+  become one summary (burst.py, ``sink.deliver_burst``).
+- **Exactly once.** Before sending, a unit's rows are *claimed* in their own transaction:
+  ``attempts`` + 1 and a lease in ``next_attempt_at``. A row with ``attempts > 0`` may have
+  been sent by a run that died before recording it, so the sink is asked first
+  (``already_delivered``); a message it finds is recorded instead of sent again. Sinks that
+  cannot look (console, Apprise) answer nothing, and such a row is sent again.
+- **Failures.** A :class:`DeliveryError` that is transient keeps the rows pending with the
+  reason and a backoff (:func:`backoff`); for a sink whose destinations share one service
+  (``shared_service``: Slack) the rest of that sink waits too and ops are told once per
+  outage. A permanent one marks the rows failed with the reason and tells ops; its
+  ``scope`` says what else to hold back (``auth``: the sink, ``channel``: the destination).
+- **Surprises.** Any other exception (a bug, a closed stream, a malformed row) is logged in
+  one line and counted (``DispatchReport.errors``); the rows stay pending with the error as
+  ``last_error`` and a backoff, and the pass goes on (an ordered destination waits behind
+  them). Each row is settled in its own transaction, so a crash loses at most the knowledge
+  that one message was sent, never the row.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Literal
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, or_, select, update
 
-from crawler.alerts.burst import newest_first, plan_units
+from crawler.alerts.burst import Unit, newest_first, plan_units
+from crawler.alerts.message import alert_message
+from crawler.alerts.ops_notices import OpsNotices
+from crawler.alerts.sinks.base import Alert, Burst, OpsNotice, Sink, SinkError, scope_of
+from crawler.alerts.sinks.registry import split_destination
+from crawler.app_config import AppConfig, SlackSettings
 from crawler.errors import DeliveryError
 from crawler.logs import redact
 from storage.db import transaction
 from storage.models import AlertOutbox, Publication, utcnow
 
 logger = logging.getLogger(__name__)
-MAX_BACKOFF = timedelta(hours=1)
-
-
-class Sink(Protocol):
-    """Something that shows alerts: the console, a Slack workspace."""
-
-    prefix: str
-
-    def deliver(self, row: AlertOutbox, publication: Publication | None) -> str | None:
-        """Deliver one alert and return a reference to it (e.g. a Slack ts), or raise
-        :class:`DeliveryError`."""
-        ...
+BATCH = 2000
+NO_BURSTS = 1_000_000_000
+Next = Literal["next", "drop_destination", "stop"]
 
 
 @dataclass
@@ -63,113 +78,308 @@ def unexpected(exc: BaseException) -> str:
     return redact(f"unexpected {type(exc).__name__}: {text}")[:500]
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min … up to an hour between attempts."""
-    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+def backoff(settings: SlackSettings, attempts: int) -> timedelta:
+    """The one retry formula: ``retry_backoff`` doubled per attempt, up to ``max_retry_backoff``
+    (30 s, 1 min, 2 min … 5 min by default)."""
+    wait: timedelta = settings.retry_backoff * 2 ** max(attempts - 1, 0)
+    return min(wait, settings.max_retry_backoff)
 
 
-def due_rows(engine: Engine, prefix: str, limit: int = 500) -> list[AlertOutbox]:
-    now = utcnow()
-    with transaction(engine) as session:
-        return list(
-            session.scalars(
-                select(AlertOutbox)
-                .where(
-                    AlertOutbox.status == "pending",
-                    AlertOutbox.destination.startswith(prefix),
-                    or_(AlertOutbox.next_attempt_at.is_(None), AlertOutbox.next_attempt_at <= now),
-                )
-                .order_by(AlertOutbox.id)
-                .limit(limit)
-            )
-        )
+class Pacer:
+    """Keeps each destination to one message per interval (Slack allows about one a second)."""
+
+    def __init__(
+        self,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sleep = sleep
+        self.clock = clock
+        self.last: dict[str, float] = {}
+
+    def wait(self, destination: str, interval: timedelta) -> None:
+        if destination in self.last:
+            remaining = self.last[destination] + interval.total_seconds() - self.clock()
+            if remaining > 0:
+                self.sleep(remaining)
+
+    def mark(self, destination: str) -> None:
+        self.last[destination] = self.clock()
+
+
+def dispatch(
+    engine: Engine, config: AppConfig, sinks: list[Sink], *, bursts: bool = True
+) -> DispatchReport:
+    """One pass over the due rows of each sink, in the order given. One sink's unexpected
+    exception is logged in one line and counted, and the next sink still runs."""
+    total = DispatchReport()
+    for sink in sinks:
+        try:
+            report = SinkPass(engine, config, sink, bursts=bursts).run()
+        except Exception as exc:  # survived on purpose: see the module doc
+            logger.error("Delivery to %s stopped for this pass: %s", sink.name, unexpected(exc))
+            report = DispatchReport(errors=1)
+        total.add(report)
+    return total
 
 
 def dispatch_pending(
     engine: Engine, sink: Sink, burst_threshold: int | None = None
 ) -> DispatchReport:
-    """Send every due row of this sink once; return how many went, wait or failed.
-
-    With ``burst_threshold``, a sink that can summarise (``deliver_burst``) gets one
-    summary for more than that many new items of one source instead of one block each.
-    """
-    report = DispatchReport()
-    rows = due_rows(engine, sink.prefix)
-    summarise = getattr(sink, "deliver_burst", None)
-    if burst_threshold is not None and summarise is not None:
-        rows = _summarise_bursts(engine, rows, burst_threshold, summarise, report)
-    for row in rows:
-        with transaction(engine) as session:
-            publication = (
-                session.get(Publication, row.publication_id) if row.publication_id else None
-            )
-        try:
-            reference = sink.deliver(row, publication)
-        except DeliveryError as exc:
-            _settle_failure(engine, row.id, exc)
-            if exc.permanent:
-                report.failed += 1
-            else:
-                report.retrying += 1
-            continue  # the row is recorded as failed or retrying; the others still go
-        except Exception as exc:  # survived on purpose: see the module doc
-            _settle_failure(engine, row.id, DeliveryError(unexpected(exc)))
-            report.retrying += 1
-            report.errors += 1
-            continue
-        _settle_sent(engine, row.id, reference)
-        report.sent += 1
-    return report
-
-
-def _settle_sent(engine: Engine, row_id: int, reference: str | None) -> None:
-    with transaction(engine) as session:
-        row = session.get_one(AlertOutbox, row_id)
-        row.status = "sent"
-        row.sent_at = utcnow()
-        row.attempts += 1
-        row.message_ref = reference
-        row.last_error = None
-
-
-def _settle_failure(engine: Engine, row_id: int, exc: DeliveryError) -> None:
-    with transaction(engine) as session:
-        row = session.get_one(AlertOutbox, row_id)
-        row.attempts += 1
-        row.last_error = exc.reason
-        if exc.permanent:
-            row.status = "failed"
-        else:
-            row.next_attempt_at = utcnow() + backoff(row.attempts)
-    logger.warning(
-        "Alert %s to %s not delivered (%s): %s",
-        row_id,
-        row.destination,
-        "permanent" if exc.permanent else f"retry after attempt {row.attempts}",
-        exc.reason,
-        extra={"outbox_id": row_id},
+    """Drain one sink under the default settings (the demo, tests); bursts only with a
+    ``burst_threshold``."""
+    settings: dict[str, Any] = (
+        {} if burst_threshold is None else {"burst_threshold": burst_threshold}
     )
+    config = AppConfig.model_validate({"slack": settings})
+    return dispatch(engine, config, [sink], bursts=burst_threshold is not None)
 
 
-def _summarise_bursts(
-    engine: Engine,
-    rows: list[AlertOutbox],
-    threshold: int,
-    summarise: Callable[[str, list[Publication]], None],
-    report: DispatchReport,
-) -> list[AlertOutbox]:
-    """Deliver the bursts among ``rows`` as summaries; return the rows still to send."""
+class SinkPass:
+    """One pass over one sink's due rows. Build a new one per pass."""
+
+    def __init__(self, engine: Engine, config: AppConfig, sink: Sink, *, bursts: bool = True):
+        self.engine = engine
+        self.settings = config.slack
+        self.sink = sink
+        self.threshold = self.settings.burst_threshold if bursts else NO_BURSTS
+        self.ops = OpsNotices(engine, config, sink)
+        self.pacer = Pacer()
+        self.report = DispatchReport()
+        self.publications: dict[int, Publication] = {}
+
+    def run(self) -> DispatchReport:
+        rows = self._load()
+        queues: dict[str, deque[Unit]] = {}
+        for destination, destination_rows in self._due(rows).items():
+            try:
+                remaining = self._skip_already_delivered(destination, destination_rows)
+            except DeliveryError as exc:
+                unsure = [row for row in destination_rows if row.attempts > 0][:1]
+                if self._failed(destination, unsure, exc, len(rows)) == "stop":
+                    return self.report
+                continue
+            except Exception as exc:  # survived on purpose: see the module doc
+                self._unexpected(destination, destination_rows[:1], exc)
+                continue
+            units = plan_units(remaining, self.publications, self.threshold)
+            if units:
+                queues[destination] = deque(units)
+        while queues:  # destinations take turns, one message each
+            for destination in list(queues):
+                outcome = self._send(destination, queues[destination].popleft(), len(rows))
+                if outcome == "stop":
+                    return self.report
+                if outcome == "drop_destination" and self.sink.keeps_order:
+                    queues.pop(destination)  # it waits, in order; the others go on
+                elif not queues[destination]:
+                    queues.pop(destination)
+        if self.report.sent or self.report.failed:
+            logger.info(
+                "Delivered %d %s alerts (%d waiting, %d failed)",
+                self.report.sent,
+                self.sink.name,
+                self.report.retrying,
+                self.report.failed,
+            )
+        return self.report
+
+    def _load(self) -> list[AlertOutbox]:
+        name = self.sink.name
+        with transaction(self.engine) as session:
+            rows = list(
+                session.scalars(
+                    select(AlertOutbox)
+                    .where(
+                        AlertOutbox.status == "pending",
+                        or_(
+                            AlertOutbox.destination == name,
+                            AlertOutbox.destination.startswith(f"{name}:"),
+                        ),
+                    )
+                    .order_by(AlertOutbox.id)
+                    .limit(BATCH)
+                )
+            )
+            ids = {row.publication_id for row in rows if row.publication_id is not None}
+            if ids:
+                found = session.scalars(select(Publication).where(Publication.id.in_(ids)))
+                self.publications = {publication.id: publication for publication in found}
+        return rows
+
+    def _due(self, rows: list[AlertOutbox]) -> dict[str, list[AlertOutbox]]:
+        """Rows by destination. Ordered sinks: only destinations whose oldest row is due.
+        The others: only the rows that are due."""
+        now = utcnow()
+
+        def due(row: AlertOutbox) -> bool:
+            return row.next_attempt_at is None or row.next_attempt_at <= now
+
+        by_destination: dict[str, list[AlertOutbox]] = {}
+        for row in rows:
+            if self.sink.keeps_order or due(row):
+                by_destination.setdefault(row.destination, []).append(row)
+        return {
+            destination: destination_rows
+            for destination, destination_rows in by_destination.items()
+            if due(destination_rows[0])
+        }
+
+    def _skip_already_delivered(
+        self, destination: str, rows: list[AlertOutbox]
+    ) -> list[AlertOutbox]:
+        """Record rows an interrupted run already sent; return the ones still to send."""
+        unsure = [row for row in rows if row.attempts > 0]
+        if not unsure:
+            return rows
+        target = split_destination(destination)[1]
+        since = min(row.created_at for row in unsure)
+        found = self.sink.already_delivered(target, [row.id for row in unsure], since)
+        done = [row for row in unsure if row.id in found]
+        for row in done:
+            logger.warning(
+                "Alert %s was already delivered to %s by an interrupted run; recorded, not re-sent",
+                row.id,
+                destination,
+                extra={"outbox_id": row.id, "destination": destination},
+            )
+            _settle(self.engine, [row], status="sent", message_ref=found[row.id], sent_at=utcnow())
+            self.report.sent += 1
+        return [row for row in rows if row not in done]
+
+    def _send(self, destination: str, unit: Unit, pending: int) -> Next:
+        try:
+            return self._send_unit(destination, unit, pending)
+        except Exception as exc:  # survived on purpose: see the module doc
+            self._unexpected(destination, unit.rows, exc)
+            return "drop_destination"
+
+    def _unexpected(self, destination: str, rows: list[AlertOutbox], exc: Exception) -> None:
+        """Keep the rows pending with the error and a backoff; one log line; counted."""
+        reason = unexpected(exc)
+        wait = backoff(self.settings, max((row.attempts for row in rows), default=1))
+        _settle(self.engine, rows, last_error=reason, next_attempt_at=utcnow() + wait)
+        self.report.retrying += len(rows)
+        self.report.errors += 1
+        logger.error(
+            "Alerts to %s not delivered, retrying in %s: %s",
+            destination,
+            wait,
+            reason,
+            extra={"outbox_id": rows[0].id if rows else None, "destination": destination},
+        )
+
+    def _send_unit(self, destination: str, unit: Unit, pending: int) -> Next:
+        if not self._claim(unit.rows):
+            return "drop_destination"  # another dispatcher holds this destination's head row
+        try:
+            self.pacer.wait(destination, self.sink.pace)
+            try:
+                if unit.burst_source is None:
+                    result = self.sink.deliver(self._alert(destination, unit.rows[0]))
+                else:
+                    result = self.sink.deliver_burst(self._burst(destination, unit))
+            finally:
+                self.pacer.mark(destination)
+        except DeliveryError as exc:
+            return self._failed(destination, unit.rows, exc, pending)
+        _settle(
+            self.engine,
+            unit.rows,
+            status="sent",
+            message_ref=result.ref,
+            sent_at=utcnow(),
+            last_error=None,
+        )
+        self.report.sent += len(unit.rows)
+        self.ops.answered()
+        return "next"
+
+    def _alert(self, destination: str, row: AlertOutbox) -> Alert:
+        """What the sink shows for one row: the publication view, or the ops notice."""
+        target = split_destination(destination)[1]
+        view, notice = None, None
+        if row.kind == "publication":
+            publication = self.publications.get(row.publication_id or -1)
+            if publication is None:
+                raise SinkError(
+                    "publication_missing",
+                    f"publication_missing: publication {row.publication_id} is gone",
+                    "message",
+                )
+            view = alert_message(publication)
+        else:
+            data = row.payload or {}
+            notice = OpsNotice(
+                str(data.get("text", "")),
+                data.get("source_id"),
+                data.get("state"),
+                tuple(data.get("blocks") or ()),
+            )
+        return Alert(row.id, destination, target, row.kind, row.publication_id, view, notice)
+
+    def _burst(self, destination: str, unit: Unit) -> Burst:
+        return Burst(
+            destination=destination,
+            target=split_destination(destination)[1],
+            source_id=str(unit.burst_source),
+            total=len(unit.rows),
+            outbox_ids=[row.id for row in unit.rows],
+            newest_first=[alert_message(p) for p in newest_first(unit, self.publications)],
+        )
+
+    def _claim(self, rows: list[AlertOutbox]) -> bool:
+        """attempts + 1 and a lease, only if no one else changed the rows since we read them."""
+        lease_until = utcnow() + self.settings.claim_timeout
+        with transaction(self.engine) as session:
+            for row in rows:
+                claimed = session.execute(
+                    update(AlertOutbox)
+                    .where(
+                        AlertOutbox.id == row.id,
+                        AlertOutbox.status == "pending",
+                        AlertOutbox.attempts == row.attempts,
+                    )
+                    .values(attempts=row.attempts + 1, next_attempt_at=lease_until)
+                )
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    session.rollback()
+                    return False
+        for row in rows:
+            row.attempts += 1
+        return True
+
+    def _failed(
+        self, destination: str, rows: list[AlertOutbox], exc: DeliveryError, pending: int
+    ) -> Next:
+        scope = scope_of(exc)
+        if scope == "transient":
+            wait = backoff(self.settings, max((row.attempts for row in rows), default=1))
+            _settle(self.engine, rows, last_error=exc.reason, next_attempt_at=utcnow() + wait)
+            self.report.retrying += len(rows)
+            logger.warning(
+                "Alerts to %s not delivered, retrying in %s: %s",
+                destination,
+                wait,
+                exc.reason,
+                extra={"outbox_id": rows[0].id if rows else None, "destination": destination},
+            )
+            retry_after = isinstance(exc, SinkError) and exc.retry_after is not None
+            rate_limited = isinstance(exc, SinkError) and exc.code == "ratelimited"
+            if retry_after or rate_limited or not self.sink.shared_service:
+                return "drop_destination"  # a limit or fault of this destination only
+            self.ops.unreachable(exc, pending)
+            return "stop"
+        _settle(self.engine, rows, status="failed", last_error=exc.reason)
+        self.report.failed += len(rows)
+        self.ops.delivery_failed(destination, exc, len(rows))
+        if scope == "auth":
+            return "stop"
+        return "drop_destination" if scope == "channel" else "next"
+
+
+def _settle(engine: Engine, rows: list[AlertOutbox], **values: Any) -> None:
     with transaction(engine) as session:
-        ids = [row.publication_id for row in rows if row.publication_id is not None]
-        found = session.scalars(select(Publication).where(Publication.id.in_(ids))).all()
-    publications = {publication.id: publication for publication in found}
-    single: list[AlertOutbox] = []
-    for unit in plan_units(rows, publications, threshold):
-        if unit.burst_source is None:
-            single.extend(unit.rows)
-            continue  # an ordinary alert: delivered one by one below
-        summarise(unit.burst_source, newest_first(unit, publications))
-        for row in unit.rows:
-            _settle_sent(engine, row.id, None)
-        report.sent += len(unit.rows)
-    return single
+        session.execute(
+            update(AlertOutbox).where(AlertOutbox.id.in_([row.id for row in rows])).values(**values)
+        )

@@ -102,6 +102,10 @@ class RouteRule(Strict):
 class RoutingConfig(Strict):
     topics: dict[str, TopicRule] = Field(default_factory=dict)
     routes: list[RouteRule] = Field(default_factory=list)
+    # Apprise channels: name → one Apprise URL (mailtos://…, json://…, discord://…);
+    # ``${VAR}`` in a URL is read from the environment when alerts go out, so secrets can
+    # stay out of the file. Routes name them as ``apprise:<name>``.
+    apprise: dict[str, str] = Field(default_factory=dict)
 
     def channels(self) -> list[str]:
         """Every channel some route names, in the order the file names them."""
@@ -153,10 +157,26 @@ def read_routing(path: Path) -> RoutingConfig:
 @functools.lru_cache(maxsize=8)
 def _load_routing(path: Path, _stamp: int) -> RoutingConfig:
     routing, lines = load_yaml_model(path, RoutingConfig)
-    problems = _unknown_topics(routing, lines, path)
+    problems = _unknown_topics(routing, lines, path) + _unknown_apprise(routing, lines, path)
     if problems:
         raise ConfigError("\n".join(problems))
     return routing
+
+
+def _unknown_apprise(routing: RoutingConfig, lines: Lines, path: Path) -> list[str]:
+    """A route to ``apprise:NAME`` with no URL for NAME would fail every alert: say so."""
+    problems = []
+    for index, route in enumerate(routing.routes):
+        for position, channel in enumerate(route.channels):
+            name = channel.removeprefix("apprise:")
+            if channel.startswith("apprise:") and name not in routing.apprise:
+                loc = ("routes", str(index), "channels", str(position))
+                known = ", ".join(sorted(routing.apprise)) or "none"
+                problems.append(
+                    f"{path}:{nearest_line(lines, loc)} {'.'.join(loc[:-1])}: "
+                    f'no Apprise channel "{name}" under apprise: (known: {known})'
+                )
+    return problems
 
 
 def _unknown_topics(routing: RoutingConfig, lines: Lines, path: Path) -> list[str]:

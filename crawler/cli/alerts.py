@@ -17,10 +17,11 @@ from rich.table import Table
 from sqlalchemy import select, update
 
 from crawler.alerts.blocks import publication_payload
-from crawler.alerts.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
+from crawler.alerts.message import alert_message
 from crawler.alerts.routing_config import default_routing_path, load_routing
-from crawler.alerts.slack import SlackError, SlackSink
+from crawler.alerts.sinks.console import ConsoleSink
+from crawler.alerts.sinks.slack import SlackError, SlackSink
 from crawler.app_config import AppConfig, load_app_config
 from crawler.cli.context import engine, stderr, stdout
 from storage.db import transaction
@@ -74,7 +75,7 @@ def test_command() -> None:
     token = config.slack.token()
     sample = sample_publication()
     if not token:
-        ConsoleSink(stdout).deliver(AlertOutbox(id=0, destination="console"), sample)
+        ConsoleSink(stdout).show(alert_message(sample))
         stdout.print(
             f"No Slack token in ${config.slack.token_env} (or slack.token_file): the sample "
             f"was shown here. Channels configured: {', '.join(channels) or 'none'}."

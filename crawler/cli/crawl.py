@@ -12,9 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine, select
 
-from crawler.alerts.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
 from crawler.alerts.router import publication_router
+from crawler.alerts.sinks.console import ConsoleSink
 from crawler.app_config import load_app_config
 from crawler.cli.context import engine, pick_sources, stderr, stdout
 from crawler.cli.crawl_report import common_failure, short_reason

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from crawler.alerts.console import ConsoleSink
+from crawler.alerts.sinks.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
 from crawler.app_config import load_app_config
 from crawler.cli.context import configured_sources, engine, stdout

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy import select
 
-from crawler.alerts.router import CONSOLE, slack_destination
+from crawler.alerts.router import CONSOLE, destination_for, names_a_sink
 from crawler.alerts.routing import RoutedFields, decide
 from crawler.alerts.routing_config import default_routing_path, load_routing
 from crawler.alerts.topics import TopicMatcher
@@ -53,7 +53,11 @@ def explain_command(
     hits = TopicMatcher.from_routing(routing).explain(publication.title, publication.summary)
     decision = decide(routing, RoutedFields.of(publication), config.slack.default_channel)
     has_token = config.slack.token() is not None
-    would_go = [slack_destination(channel) for channel in decision.channels] if has_token else []
+    would_go = [  # Slack channels need a token; Apprise channels (apprise:NAME) do not
+        destination_for(channel)
+        for channel in decision.channels
+        if has_token or names_a_sink(channel)
+    ]
     explanation: dict[str, Any] = {
         "publication_id": publication.id,
         "title": publication.title,

@@ -12,8 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy import func, select
 
-from crawler.alerts.console import ConsoleSink
 from crawler.alerts.outbox import dispatch_pending
+from crawler.alerts.sinks.console import ConsoleSink
 from crawler.demo.site import DemoServer, DemoSite, SampleItem
 from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources

@@ -19,6 +19,7 @@ from crawler.alerts.blocks import (
     ops_payload,
     publication_payload,
 )
+from crawler.alerts.message import alert_message
 from storage.models import Publication
 
 HOSTILE = "<!channel> Budget <@U12345> & <https://evil.example|www.whitehouse.gov> <#C999>"
@@ -183,7 +184,7 @@ def test_ops_and_burst_payloads_escape_and_fit() -> None:
     assert ops.blocks[1]["elements"][0]["text"] == "source: us_nsf_news · state: broken"
 
     items = [publication(id=n, title=f"{HOSTILE} item {n}" * 20) for n in range(200)]
-    burst = burst_payload("jp_mext_news", items, 200, 40)
+    burst = burst_payload("jp_mext_news", [alert_message(p) for p in items], 200, 40)
     assert burst.blocks[0]["text"]["text"] == "200 new publications from MEXT 新着情報 (RSS 1.0)"
     assert "<!channel>" not in all_text(burst.blocks)
     assert burst.blocks[-1]["elements"][0]["text"].startswith("…and ")

@@ -8,8 +8,8 @@ from datetime import date
 from rich.console import Console
 from sqlalchemy import Engine, select
 
-from crawler.alerts.console import ConsoleSink
 from crawler.alerts.outbox import dispatch_pending
+from crawler.alerts.sinks.console import ConsoleSink
 from crawler.items import Publication as Item
 from storage.db import transaction
 from storage.models import AlertOutbox

@@ -15,8 +15,8 @@ import pytest
 from rich.console import Console
 from sqlalchemy import Engine, update
 
-from crawler.alerts.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
+from crawler.alerts.sinks.console import ConsoleSink
 from crawler.app_config import AppConfig
 from storage.db import transaction
 from storage.models import AlertOutbox
@@ -80,8 +80,10 @@ def test_a_console_burst_that_raises_does_not_stop_delivery_or_lose_rows(
     [record] = error_records(caplog)
     assert "\n" not in record.getMessage()
 
+    backoff_elapsed(engine)
     screen = io.StringIO()
     assert dispatch_all(engine, config, console=ConsoleSink(Console(file=screen))).sent == 12
+    # bursts name their source as configured (the publication view), like Slack does
     assert "12 new from U.S. National Science Foundation" in screen.getvalue()
 
 

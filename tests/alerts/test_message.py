@@ -11,14 +11,14 @@ import pytest
 from rich.console import Console
 
 from crawler.alerts.blocks import escape, publication_payload
-from crawler.alerts.console import ConsoleSink
 from crawler.alerts.message import (
     alert_message,
     describe_date,
     doc_type_label,
     language_label,
 )
-from storage.models import AlertOutbox, Publication
+from crawler.alerts.sinks.console import ConsoleSink
+from storage.models import Publication
 
 
 def publication(**fields: Any) -> Publication:
@@ -95,7 +95,7 @@ def test_the_view_names_the_source_and_the_publication() -> None:
 def test_console_and_slack_show_the_same_facts_with_page_text_verbatim() -> None:
     item = publication()
     out = io.StringIO()
-    ConsoleSink(Console(file=out, width=300)).deliver(AlertOutbox(id=1), item)
+    ConsoleSink(Console(file=out, width=300)).show(alert_message(item))
     console = out.getvalue()
     slack = str(publication_payload(item).blocks)
     for name, value in alert_message(item).fields:

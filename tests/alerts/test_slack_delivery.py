@@ -16,9 +16,9 @@ import pytest
 from rich.console import Console
 from sqlalchemy import Engine
 
-from crawler.alerts.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
 from crawler.alerts.outbox import DispatchReport
+from crawler.alerts.sinks.console import ConsoleSink
 from crawler.app_config import AppConfig
 from tests.alerts.conftest import item, outbox, slack_config, store
 from tests.servers.slack import TOKEN, FakeSlack

@@ -9,8 +9,8 @@ repeat would post it twice. So the posting client has no retry handlers, and
 for the message's metadata (:meth:`SlackSink.find_posted`): a message found there is the
 answer, not a reason to post again. What is left becomes a :class:`SlackError`: permanent
 when retrying cannot help (a wrong token, a channel the bot cannot post to, a message Slack
-rejects), transient otherwise, and the outbox dispatcher (slack_outbox.py) decides what
-happens to the rows.
+rejects), transient otherwise, and the outbox dispatcher (crawler/alerts/outbox.py) decides
+what happens to the rows.
 
 Every message carries Slack message metadata naming its outbox rows, so that after a crash
 between posting and recording, or an error answer to a post that Slack kept, the history
@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -42,11 +42,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web import SlackResponse
 
-from crawler.alerts.blocks import SlackPayload, ops_payload, publication_payload
-from crawler.app_config import SlackSettings
-from crawler.errors import DeliveryError
-from crawler.logs import redact
-from storage.models import AlertOutbox, Publication
+from crawler.alerts.blocks import SlackPayload, burst_payload, message_payload, ops_payload
+from crawler.alerts.sinks.base import Alert, Burst, DeliveryResult, Scope, Sink, SinkError
+from crawler.alerts.sinks.registry import register
+from crawler.app_config import AppConfig, SlackSettings
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,6 @@ EVENT_OPS = "govwatch_ops"
 EVENT_BURST = "govwatch_burst"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 
-Scope = Literal["auth", "channel", "message", "transient"]
 # Slack error codes by what they mean for the outbox (https://api.slack.com/methods/chat.postMessage).
 _AUTH = {
     "invalid_auth": "the bot token is not valid; set a new one in $SLACK_BOT_TOKEN",
@@ -96,18 +94,12 @@ def error_scope(code: str) -> Scope:
     return "transient"
 
 
-class SlackError(DeliveryError):
-    """A Slack call that failed after the SDK's retries; ``scope`` says what is broken.
-
-    (A DeliveryError with the Slack error code attached; it lives here because only the
-    Slack dispatcher needs the code.)
-    """
+class SlackError(SinkError):
+    """A Slack call that failed after the SDK's retries; the scope follows from its code."""
 
     def __init__(self, code: str, reason: str, retry_after: float | None = None) -> None:
-        self.code = code
-        self.scope: Scope = error_scope(code)
-        self.retry_after = retry_after  # seconds Slack asked us to wait (429 Retry-After)
-        super().__init__(redact(reason), permanent=self.scope != "transient")
+        # retry_after: seconds Slack asked us to wait (429 Retry-After)
+        super().__init__(code, reason, error_scope(code), retry_after)
 
 
 @dataclass(frozen=True)
@@ -139,30 +131,45 @@ def build_client(settings: SlackSettings, token: str, *, retrying: bool = True) 
     )
 
 
-def metadata_for(row: AlertOutbox) -> dict[str, Any]:
-    """The metadata that lets a later run recognise this row's message in the history."""
-    payload: dict[str, Any] = {"outbox_id": row.id}
-    if row.publication_id is not None:
-        payload["publication_id"] = row.publication_id
-    event = EVENT_PUBLICATION if row.kind == "publication" else EVENT_OPS
+def metadata_for(alert: Alert) -> dict[str, Any]:
+    """The metadata that lets a later run recognise this alert's message in the history."""
+    payload: dict[str, Any] = {"outbox_id": alert.outbox_id}
+    if alert.publication_id is not None:
+        payload["publication_id"] = alert.publication_id
+    event = EVENT_PUBLICATION if alert.kind == "publication" else EVENT_OPS
     return {"event_type": event, "event_payload": payload}
 
 
-def payload_for(row: AlertOutbox, publication: Publication | None) -> SlackPayload:
-    if row.kind == "publication":
-        if publication is None:
-            raise SlackError("publication_missing", f"publication {row.publication_id} is gone")
-        return publication_payload(publication)
-    data = row.payload or {}
-    if row.kind in ("digest", "digest_announcement"):  # built by crawler/digest/publish.py
-        return SlackPayload(str(data.get("text", "")), list(data.get("blocks") or []))
-    return ops_payload(str(data.get("text", "")), data.get("source_id"), data.get("state"))
+def burst_metadata(burst: Burst) -> dict[str, Any]:
+    """A summary names every row it stands for."""
+    return {
+        "event_type": EVENT_BURST,
+        "event_payload": {
+            "source_id": burst.source_id,
+            "count": burst.total,
+            "outbox_ids": burst.outbox_ids,
+        },
+    }
+
+
+def payload_for(alert: Alert) -> SlackPayload:
+    if alert.view is not None:
+        return message_payload(alert.view)
+    notice = alert.notice
+    if notice is None:
+        raise SlackError("publication_missing", f"publication {alert.publication_id} is gone")
+    if notice.blocks:  # a digest section or announcement, built by crawler/digest/publish.py
+        return SlackPayload(notice.text, list(notice.blocks))
+    return ops_payload(notice.text, notice.source_id, notice.state)
 
 
 class SlackSink:
     """Delivers ``slack:<channel>`` rows; one instance per dispatch pass (it caches ids)."""
 
-    prefix = SLACK_PREFIX
+    name = "slack"
+    label = "Slack"
+    keeps_order = True  # a channel is a conversation: an outage delays, never reorders
+    shared_service = True  # one workspace: when it is down, every channel is
 
     def __init__(
         self,
@@ -175,15 +182,23 @@ class SlackSink:
         self.post_client = build_client(settings, token, retrying=False)
         self.sleep = sleep
         self.channel_ids: dict[str, str] = {}
+        self.pace = settings.per_channel_interval
 
-    # --- the Sink protocol: one row at a time -------------------------------------------
-    def deliver(self, row: AlertOutbox, publication: Publication | None) -> str | None:
-        channel = row.destination.removeprefix(SLACK_PREFIX)
-        if row.attempts:
-            found = self.find_posted(channel, row.created_at)
-            if row.id in found:
-                return found[row.id]
-        return self.post(channel, payload_for(row, publication), metadata_for(row)).ref
+    # --- the Sink protocol ----------------------------------------------------------------
+    def deliver(self, alert: Alert) -> DeliveryResult:
+        return DeliveryResult(self.post(alert.target, payload_for(alert), metadata_for(alert)).ref)
+
+    def deliver_burst(self, burst: Burst) -> DeliveryResult:
+        listed = self.settings.burst_listed
+        payload = burst_payload(burst.source_id, burst.newest_first, burst.total, listed)
+        return DeliveryResult(self.post(burst.target, payload, burst_metadata(burst)).ref)
+
+    def already_delivered(
+        self, target: str, outbox_ids: list[int], since: datetime
+    ) -> dict[int, str]:
+        """The channel's history, read for govwatch metadata naming these rows."""
+        found = self.find_posted(target, since)
+        return {outbox_id: found[outbox_id] for outbox_id in outbox_ids if outbox_id in found}
 
     # --- calls ---------------------------------------------------------------------------
     def auth_test(self) -> dict[str, Any]:
@@ -310,6 +325,13 @@ class SlackSink:
             raise SlackError(code, f"{code}: {what}: {explanation}", retry_after) from exc
         except (SlackClientError, URLError, OSError, http.client.HTTPException) as exc:
             raise SlackError("unreachable", f"unreachable: {what}: {exc}") from exc
+
+
+@register("slack", order=10)
+def build(config: AppConfig) -> Sink | None:
+    """Enabled when a bot token is configured."""
+    token = config.slack.token()
+    return SlackSink(config.slack, token) if token else None
 
 
 def _retry_after(headers: object) -> float | None:
