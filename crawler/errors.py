@@ -15,17 +15,13 @@ Messages are written for the person who reads them: what failed, where, and what
 
 from __future__ import annotations
 
-
-class GovwatchError(Exception):
-    """Base of all errors govwatch raises deliberately."""
+# The root and StorageError live on storage's floor so storage needs nothing from crawler/.
+from storage.errors import GovwatchError as GovwatchError
+from storage.errors import StorageError as StorageError
 
 
 class ConfigError(GovwatchError):
     """A configuration file is invalid; the message names file, line, source id and field."""
-
-
-class StorageError(GovwatchError):
-    """The database cannot be used as it is (unreachable, locked, schema out of date)."""
 
 
 class SourceError(GovwatchError):

@@ -42,7 +42,7 @@ REDIRECT_MAX_TIMES = 5
 # middleware (100) can fetch anything; RefusedAddressMiddleware (950) sits next to the
 # downloader, so a host the resolver refused is reported before RetryMiddleware (550)
 # asks again. Host names are checked by crawler.safe_resolver, which the reactor
-# connects with (installed by crawler.reactor and by SafetyMiddleware).
+# connects with (installed by crawler.service.reactor and by SafetyMiddleware).
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.safety.SafetyMiddleware": 50,
     "crawler.middlewares.conditional_get.ConditionalGetMiddleware": 200,

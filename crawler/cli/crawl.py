@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from crawler.alerts.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
@@ -21,8 +21,9 @@ from crawler.cli.crawl_report import common_failure, short_reason
 from crawler.cli.progress import run_with_progress
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
 from storage.db import transaction
-from storage.models import CrawlRun, utcnow
+from storage.models import utcnow
 from storage.run_owners import close_abandoned_runs
+from storage.runs import running_runs_since
 
 INTERRUPTED_EXIT = 130  # the shell's code for "stopped by SIGINT"
 
@@ -106,16 +107,7 @@ def close_interrupted_runs(database: Engine, source_ids: list[str], started: dat
     closed: a scheduler crawling the same sources elsewhere keeps its own runs.
     """
     with transaction(database) as session:
-        runs = list(
-            session.scalars(
-                select(CrawlRun).where(
-                    CrawlRun.outcome == "running",
-                    CrawlRun.finished_at.is_(None),
-                    CrawlRun.source_id.in_(source_ids),
-                    CrawlRun.started_at >= started,
-                )
-            )
-        )
+        runs = running_runs_since(session, source_ids, started)
         for run in runs:
             run.outcome = "interrupted"
             run.finished_at = utcnow()

@@ -7,20 +7,18 @@ monitoring system can run. ``--json`` prints one object per source (docs/operati
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from crawler.cli.context import configured_sources, existing_engine, stdout
-from crawler.lease import LEASE_NAME
-from crawler.runs import FAILED_OUTCOMES
-from crawler.sources import SourceConfig
-from storage import queries
+from crawler.service.lease import LEASE_NAME
+from crawler.source_status import build_report
 from storage.db import transaction
+from storage.leases import read_lease
 from storage.models import utcnow
 
 STATE_STYLES = {"ok": "green", "failing": "yellow", "broken": "bold red", "stale": "magenta"}
@@ -40,7 +38,7 @@ def status_command(
     now = utcnow()
     with transaction(existing_engine()) as session:
         report = build_report(session, sources, now)
-        lease = queries.read_lease(session, LEASE_NAME)
+        lease = read_lease(session, LEASE_NAME)
     if as_json:
         for entry in report:
             print(json.dumps(entry, ensure_ascii=False))
@@ -51,40 +49,6 @@ def status_command(
         stdout.print(_scheduler_line(lease, now))
     if any(entry["state"] == "broken" for entry in report):
         raise typer.Exit(1)
-
-
-def build_report(
-    session: Session, sources: dict[str, SourceConfig], now: datetime
-) -> list[dict[str, Any]]:
-    """One entry per configured source: what ``status --json`` prints and ``/sources`` shows."""
-    ids = list(sources)
-    rows = queries.source_rows(session, ids)
-    latest = queries.latest_runs(session, ids)
-    failures = queries.last_failed_runs(session, ids, FAILED_OUTCOMES)
-    weekly = queries.new_items_since(session, now - timedelta(days=7))
-    report = []
-    for source_id, source in sources.items():
-        row, run, failed = rows.get(source_id), latest.get(source_id), failures.get(source_id)
-        report.append(
-            {
-                "source": source_id,
-                "enabled": source.enabled,
-                "schedule": source.schedule.describe(),
-                "state": row.state if row else "new",
-                "state_since": _iso(row.state_since if row else None),
-                "state_reason": row.state_reason if row else None,
-                "consecutive_failures": row.consecutive_failures if row else 0,
-                "last_run_at": _iso(run.started_at if run else None),
-                "last_outcome": run.outcome if run else None,
-                "last_success_at": _iso(row.last_success_at if row else None),
-                "last_new_item_at": _iso(row.last_new_item_at if row else None),
-                "new_items_7d": weekly.get(source_id, 0),
-                "next_run_at": _iso(row.next_run_at if row and source.enabled else None),
-                "last_error": failed.error if failed else None,
-                "last_error_at": _iso(failed.started_at if failed else None),
-            }
-        )
-    return report
 
 
 def _print_table(report: list[dict[str, Any]], now: datetime, *, scheduler_running: bool) -> None:
@@ -121,10 +85,6 @@ def _scheduler_line(lease: Any, now: datetime) -> str:
         f"{_ago(lease.started_at.isoformat(), now)}, last heartbeat "
         f"{_ago(lease.heartbeat_at.isoformat(), now)}."
     )
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _ago(iso: str | None, now: datetime) -> str:

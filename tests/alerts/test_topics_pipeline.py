@@ -8,8 +8,8 @@ from sqlalchemy import Engine, select
 
 from crawler.alerts.router import publication_router
 from crawler.app_config import AppConfig
-from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, crawl_sources
+from crawler.service.reactor import run_on_reactor
 from storage.db import transaction
 from storage.models import Publication
 from tests.alerts.conftest import outbox
