@@ -39,7 +39,7 @@ def settle_moves(run: RunState, ops_destination: str) -> None:
     staying = [c for c in candidates if c.known_key in run.seen_doc_keys]
     if not is_a_move(run, moving, len(staying)):
         for candidate in candidates:
-            store_item(run, candidate.item)
+            store_item(run, candidate.item, candidate.destinations)
         return
     with transaction(run.engine) as session:
         for candidate in moving:
@@ -66,4 +66,4 @@ def settle_moves(run: RunState, ops_destination: str) -> None:
         extra={"source_id": run.source.id, "run_id": run.run_id, "moved": len(moving)},
     )
     for candidate in staying:
-        store_item(run, candidate.item)
+        store_item(run, candidate.item, candidate.destinations)

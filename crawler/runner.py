@@ -27,7 +27,7 @@ from crawler.alerts.router import ops_destination
 from crawler.app_config import AppConfig, load_app_config
 from crawler.errors import ConfigError, FetchError
 from crawler.health import record_health
-from crawler.items import PublicationItem, Router
+from crawler.items import PublicationItem
 from crawler.moves import settle_moves
 from crawler.outcomes import COMPLETE_OUTCOMES
 from crawler.runs import CrawlCrashed, RunState, StoreFailed
@@ -102,7 +102,6 @@ async def crawl_sources(
     *,
     engine: Engine | None,
     options: CrawlOptions = CrawlOptions(),
-    router: Router | None = None,
 ) -> list[RunSummary]:
     """Crawl each source once; one recorded run per source.
 
@@ -114,7 +113,6 @@ async def crawl_sources(
         RunState(
             source,
             engine=engine,
-            router=router,
             dry_run=options.dry_run or engine is None,
             backfill=options.backfill,
             alerts_enabled=options.alerts,
@@ -128,7 +126,9 @@ async def crawl_sources(
     settings = {"DOWNLOAD_SLOTS": download_slots(sources), **options.settings}
     try:
         runner = AsyncCrawlerRunner(scrapy_settings(settings))
-        await asyncio.gather(*(_crawl_batch(runner, batch) for batch in _batches(states)))
+        await asyncio.gather(
+            *(_crawl_batch(runner, batch, options.app_config) for batch in _batches(states))
+        )
     except Exception as exc:  # recorded on every run below, never an open run
         logger.exception("Crawling %d sources failed", len(states))
         for state in states:
@@ -175,7 +175,9 @@ def _batches(states: list[RunState]) -> list[list[RunState]]:
     return batches
 
 
-async def _crawl_batch(runner: AsyncCrawlerRunner, states: list[RunState]) -> None:
+async def _crawl_batch(
+    runner: AsyncCrawlerRunner, states: list[RunState], app_config: AppConfig | None
+) -> None:
     spiders: list[SourceSpider] = []
     for state in states:
         try:
@@ -185,7 +187,7 @@ async def _crawl_batch(runner: AsyncCrawlerRunner, states: list[RunState]) -> No
     if not spiders:
         return
     try:
-        await runner.crawl(BatchSpider, spiders=spiders)
+        await runner.crawl(BatchSpider, spiders=spiders, app_config=app_config)
     except Exception as exc:  # one crawl's crash is recorded on each of its runs
         logger.exception("A crawl of %d sources crashed", len(spiders))
         for spider in spiders:

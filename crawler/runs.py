@@ -39,7 +39,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from crawler.errors import FeedParseError, FetchError, LayoutChanged, SourceError
-from crawler.items import PublicationItem, Router
+from crawler.items import PublicationItem
 from crawler.outcomes import COMPLETE_OUTCOMES
 from crawler.sources import SourceConfig
 from storage.runs import RunRecord
@@ -78,6 +78,7 @@ class MoveCandidate:
     known_id: int
     known_key: str  # the stored doc_key: if this run also saw it, nothing moved
     known_url: str
+    destinations: tuple[str, ...] = ()  # where its alert goes if it is stored as new
 
 
 @dataclass
@@ -86,7 +87,6 @@ class RunState:
 
     source: SourceConfig
     engine: Engine | None = None
-    router: Router | None = None
     run_id: int | None = None
     is_baseline: bool = False
     alerts_enabled: bool = True

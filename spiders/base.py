@@ -15,7 +15,7 @@ raises (``LayoutChanged``, ``FeedParseError``); failures of the fetch itself rea
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -42,6 +42,9 @@ from crawler.runs import (
     TimeoutFetchError,
 )
 from crawler.sources import SourceConfig
+
+if TYPE_CHECKING:  # the crawl's configuration travels with it, read by the store pipeline
+    from crawler.app_config import AppConfig
 
 BLOCKING_STATUSES = frozenset({401, 403, 429})
 
@@ -186,6 +189,7 @@ class BatchSpider(Spider):
 
     name = "govwatch"
     allowed_domains = None  # per-source domains are enforced by SafetyMiddleware
+    app_config: AppConfig | None = None  # the crawl's configuration (routing), if it has one
 
     def __init__(self, spiders: list[SourceSpider], **kwargs: Any) -> None:
         super().__init__(**kwargs)

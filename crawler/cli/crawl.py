@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 
 from crawler.alerts.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
-from crawler.alerts.router import publication_router
 from crawler.app_config import load_app_config
 from crawler.cli.context import engine, pick_sources, stderr, stdout
 from crawler.cli.crawl_report import common_failure, short_reason
@@ -54,8 +53,7 @@ def crawl_command(
             crawl_sources(
                 sources,
                 engine=database,
-                options=CrawlOptions(backfill=backfill),
-                router=publication_router(config),
+                options=CrawlOptions(backfill=backfill, app_config=config),
             ),
             console=stderr,
             database=database,

@@ -19,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy.orm import Session
 
-from crawler.items import PublicationItem
+from crawler.alerts.router import publication_router
+from crawler.items import PublicationItem, Router
 from crawler.pipelines.run_aware import RunAware
 from crawler.runs import MoveCandidate, RunState, StoreFailed
 from crawler.urls import identity_url
@@ -87,23 +89,19 @@ def _moment(published: date | datetime | None) -> datetime:
     return datetime.combine(published, time(), tzinfo=UTC)
 
 
-def store_item(run: RunState, item: PublicationItem) -> None:
+def store_item(run: RunState, item: PublicationItem, destinations: Sequence[str]) -> None:
     """Store one item in its own transaction, and count it new or duplicate."""
     if run.engine is None:
         raise RuntimeError("store_item needs a run with a database")
     with transaction(run.engine) as session:
-        is_new = _insert(session, run, item)
+        is_new = _insert(session, run, item, destinations)
     _count(run, is_new)
 
 
-def _insert(session: Session, run: RunState, item: PublicationItem) -> bool:
-    router = run.router or console_only
-    result = store_publication_item(
-        session,
-        item,
-        run_id=run.run_id,
-        destinations=router(item) if is_alerting(run, item) else (),
-    )
+def _insert(
+    session: Session, run: RunState, item: PublicationItem, destinations: Sequence[str]
+) -> bool:
+    result = store_publication_item(session, item, run_id=run.run_id, destinations=destinations)
     return result.is_new
 
 
@@ -115,8 +113,21 @@ def _count(run: RunState, is_new: bool) -> None:
 
 
 class StorePipeline(RunAware):
-    """The engine and the router come with the run (``RunState``), not with Scrapy settings,
-    because settings are copied and an engine cannot be."""
+    """The engine comes with the run (``RunState``), not with Scrapy settings, because
+    settings are copied and an engine cannot be. Where alerts go is decided here, once per
+    crawl, from the app configuration the crawl was started with (``CrawlOptions.app_config``,
+    which the runner gives the crawl's :class:`~spiders.base.BatchSpider`): the daemon's held
+    configuration, or the CLI's. Without one (checks, tests) every alert goes to the console.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        config = self.batch.app_config
+        self.router: Router = publication_router(config) if config is not None else console_only
+
+    def destinations(self, run: RunState, item: PublicationItem) -> tuple[str, ...]:
+        """Where a new item's alert goes: nowhere during a silent baseline."""
+        return tuple(self.router(item)) if is_alerting(run, item) else ()
 
     def process_item(self, item: PublicationItem) -> PublicationItem:
         run = self.run_for(item.source_id)
@@ -143,9 +154,11 @@ class StorePipeline(RunAware):
             record = new_publication(item)
             known = None if is_stored(session, record) else known_elsewhere(session, record)
             if known is not None:
-                candidate = MoveCandidate(item, known.id, known.doc_key, known.url)
+                candidate = MoveCandidate(
+                    item, known.id, known.doc_key, known.url, self.destinations(run, item)
+                )
             else:
-                is_new = _insert(session, run, item)
+                is_new = _insert(session, run, item, self.destinations(run, item))
         if candidate is not None:
             run.move_candidates.append(candidate)
         else:

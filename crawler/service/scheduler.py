@@ -42,7 +42,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.alerts.router import publication_router
 from crawler.app_config import AppConfig
 from crawler.health import backoff_factor
 from crawler.runner import CrawlOptions, crawl_sources
@@ -265,7 +264,6 @@ class SourceScheduler:
                 options=CrawlOptions(
                     settings=dict(config.scheduler.crawl_settings), app_config=config
                 ),
-                router=publication_router(config),
             )
             self._back_off(source_ids)
         except SQLAlchemyError as exc:
