@@ -28,8 +28,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, crawl_sources
+from crawler.service.reactor import run_on_reactor
 from crawler.sources import SourceConfig
 from storage.db import ready_engine, transaction
 from storage.models import AlertOutbox, Publication

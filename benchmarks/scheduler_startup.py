@@ -27,8 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.reactor import run_on_reactor  # noqa: E402 - after the path set-up
 from crawler.runner import CrawlOptions, crawl_sources  # noqa: E402
+from crawler.service.reactor import run_on_reactor  # noqa: E402 - after the path set-up
 from crawler.sources import SourceConfig  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 

@@ -29,11 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.items import Publication as Item  # noqa: E402 - after the path set-up
+from crawler.items import PublicationItem as Item  # noqa: E402 - after the path set-up
+from crawler.pipelines.store import store_publication_item  # noqa: E402
 from crawler.web.app import create_app  # noqa: E402
 from crawler.web.settings import WebSettings  # noqa: E402
 from storage.db import make_engine, transaction, upgrade  # noqa: E402
-from storage.queries import store_publication, sync_sources  # noqa: E402
+from storage.sources import sync_sources  # noqa: E402
 from tests.web.conftest import serve  # noqa: E402
 
 WORDS = {
@@ -89,7 +90,7 @@ def seed(url: str, count: int) -> None:
                     doc_type=rng.choice(["press_release", "notice", "report"]),
                     topics=rng.sample(["AI", "semiconductors", "trade", "energy"], 2),
                 )
-                store_publication(session, item, run_id=None, destinations=[])
+                store_publication_item(session, item, run_id=None, destinations=[])
                 done += 1
     print(f"seeded {count} publications in {time.perf_counter() - start:.0f} s", flush=True)
     engine.dispose()

@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, func, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from govsim_cycle import BENCH_SETTINGS, source_for
 
-from crawler.runs import FAILED_OUTCOMES
+from crawler.outcomes import FAILED_OUTCOMES
 from crawler.service.queue import defer_crawl, make_app
 from storage.cluster import ensure_queue_schema, queue_state
 from storage.db import make_engine, transaction, upgrade

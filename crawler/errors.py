@@ -3,6 +3,7 @@
     GovwatchError
     ├── ConfigError            a configuration file is wrong (file, line, source id, field)
     ├── StorageError           the database is missing, locked or at the wrong schema
+    │   └── DatabaseURLError   the database URL can never work (unreadable, unknown kind)
     ├── SourceError            one source failed; the run is recorded and the others go on
     │   ├── FetchError         no usable response (DNS, timeout, HTTP status, size cap)
     │   ├── LayoutChanged      a response arrived but no longer has the expected shape
@@ -15,22 +16,15 @@ Messages are written for the person who reads them: what failed, where, and what
 
 from __future__ import annotations
 
+from storage.errors import DatabaseURLError as DatabaseURLError
 
-class GovwatchError(Exception):
-    """Base of all errors govwatch raises deliberately."""
+# The root and StorageError live on storage's floor so storage needs nothing from crawler/.
+from storage.errors import GovwatchError as GovwatchError
+from storage.errors import StorageError as StorageError
 
 
 class ConfigError(GovwatchError):
     """A configuration file is invalid; the message names file, line, source id and field."""
-
-
-class StorageError(GovwatchError):
-    """The database cannot be used as it is (unreachable, locked, schema out of date)."""
-
-
-class DatabaseURLError(StorageError):
-    """The database URL cannot be used at all (unreadable, or a kind of database govwatch
-    does not support): a usage error (exit 2), unlike a database that does not answer."""
 
 
 class SourceError(GovwatchError):

@@ -32,10 +32,11 @@ from sqlalchemy.orm import Session
 
 from crawler.alerts.router import ops_destination
 from crawler.app_config import AppConfig, HealthSettings
-from crawler.runs import FAILED_OUTCOMES
-from storage import queries
+from crawler.outcomes import FAILED_OUTCOMES
 from storage.layout_history import notify_layout_drift
 from storage.models import CrawlRun, Source
+from storage.outbox import enqueue_ops_alert
+from storage.publications import publication_times
 
 logger = logging.getLogger(__name__)
 
@@ -206,9 +207,7 @@ def record_health(session: Session, run: CrawlRun, config: AppConfig) -> Transit
         error=run.error,
         finished_at=run.finished_at,
         quiet_since=quiet_since,
-        usual_gap=usual_gap(queries.publication_times(session, source.id))
-        if may_be_stale
-        else None,
+        usual_gap=usual_gap(publication_times(session, source.id)) if may_be_stale else None,
     )
     previous = Health(
         source.state, source.state_since, source.state_reason, source.consecutive_failures
@@ -219,7 +218,7 @@ def record_health(session: Session, run: CrawlRun, config: AppConfig) -> Transit
     source.state_reason = current.reason
     source.consecutive_failures = current.consecutive_failures
     if transition is not None:
-        queries.enqueue_ops_alert(
+        enqueue_ops_alert(
             session,
             text=transition.text,
             source_id=source.id,

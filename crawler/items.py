@@ -1,4 +1,4 @@
-"""The typed item every stage passes on: a :class:`Publication` and its :class:`Attachment` s.
+"""The typed item every stage passes on: a :class:`PublicationItem` and its :class:`Attachment` s.
 
 Spiders yield these and nothing else; the pipelines normalize, validate and store them.
 Field names follow the bulletin a policy analyst writes: title, publisher, country,
@@ -7,6 +7,7 @@ published, language, doc_type, url, summary, attachments, topics.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,7 +26,7 @@ class Attachment(BaseModel):
     size: int | None = None
 
 
-class Publication(BaseModel):
+class PublicationItem(BaseModel):
     """One document a source published.
 
     ``native_id`` is the source's own identifier when it has one (a feed guid, an EC
@@ -82,3 +83,7 @@ class Publication(BaseModel):
             "attachments": [a.model_dump() for a in self.attachments],
             "topics": list(self.topics),
         }
+
+
+Router = Callable[[PublicationItem], Sequence[str]]
+"""Names the destinations (channels) a publication's alert goes to; empty means none."""

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 
-from crawler.pipelines.store import store_item
+from crawler.pipelines.store import new_publication, store_item
 from crawler.runs import MoveCandidate, RunState
 from storage.db import transaction
-from storage.queries import enqueue_ops_alert, record_move
+from storage.outbox import enqueue_ops_alert
+from storage.publications import record_move
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +39,11 @@ def settle_moves(run: RunState, ops_destination: str) -> None:
     staying = [c for c in candidates if c.known_key in run.seen_doc_keys]
     if not is_a_move(run, moving, len(staying)):
         for candidate in candidates:
-            store_item(run, candidate.item)
+            store_item(run, candidate.item, candidate.destinations)
         return
     with transaction(run.engine) as session:
         for candidate in moving:
-            record_move(session, candidate.known_id, candidate.item)
+            record_move(session, candidate.known_id, new_publication(candidate.item))
         example = moving[0]
         enqueue_ops_alert(
             session,
@@ -65,4 +66,4 @@ def settle_moves(run: RunState, ops_destination: str) -> None:
         extra={"source_id": run.source.id, "run_id": run.run_id, "moved": len(moving)},
     )
     for candidate in staying:
-        store_item(run, candidate.item)
+        store_item(run, candidate.item, candidate.destinations)

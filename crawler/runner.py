@@ -6,14 +6,12 @@ runs the source's spider through one shared :class:`AsyncCrawlerRunner`, settles
 documents (:mod:`crawler.moves`), then judges and records the outcome and keeps the new
 validators only if everything parsed was stored. Whatever is raised while crawling, each
 run is recorded with an outcome (``error`` for an unexpected exception), never left open.
-It must be awaited on the reactor's loop (:mod:`crawler.reactor`).
+It must be awaited on the reactor's loop (:mod:`crawler.service.reactor`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import inspect
 import logging
 import time
 from dataclasses import dataclass, field
@@ -29,26 +27,20 @@ from crawler.alerts.router import ops_destination
 from crawler.app_config import AppConfig, load_app_config
 from crawler.errors import ConfigError, FetchError
 from crawler.health import record_health
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from crawler.moves import settle_moves
-from crawler.runs import COMPLETE_OUTCOMES, CrawlCrashed, Router, RunState, StoreFailed
+from crawler.outcomes import COMPLETE_OUTCOMES
+from crawler.runs import CrawlCrashed, RunState, StoreFailed
 from crawler.sources import SourceConfig
 from spiders.base import BatchSpider, SourceSpider
-from spiders.feed import FeedSpider
-from spiders.json_api import JsonApiSpider
-from spiders.list_page import ListPageSpider
-from storage import queries
+from spiders.kinds import spider_class
 from storage.db import transaction
-from storage.queries import RunRecord
 from storage.run_owners import owner_for
+from storage.runs import RunRecord, finish_run, preload_runs, start_run
+from storage.sources import baseline_states, load_all_validators, save_validators, sync_sources
 
 logger = logging.getLogger(__name__)
 
-GENERIC_SPIDERS: dict[str, type[SourceSpider]] = {
-    "feed": FeedSpider,
-    "list_page": ListPageSpider,
-    "json_api": JsonApiSpider,
-}
 SUCCESS_OUTCOMES_KEEPING_VALIDATORS = frozenset({"ok", "not_modified"})
 
 
@@ -79,7 +71,7 @@ class RunSummary:
     run_id: int | None
     is_baseline: bool
     duration: float
-    items: list[Publication] = field(default_factory=list)
+    items: list[PublicationItem] = field(default_factory=list)
     items_duplicate: int = 0
     items_moved: int = 0
     repeated: int = 0  # entries repeated within one response, emitted once
@@ -88,24 +80,14 @@ class RunSummary:
 
     @property
     def failed(self) -> bool:
-        from crawler.runs import FAILED_OUTCOMES
+        from crawler.outcomes import FAILED_OUTCOMES
 
         return self.outcome in FAILED_OUTCOMES
 
 
 def spider_class_for(source: SourceConfig) -> type[SourceSpider]:
-    """The generic spider for the source's kind, or its own module in ``spiders/``."""
-    if source.kind in GENERIC_SPIDERS:
-        return GENERIC_SPIDERS[source.kind]
-    module_name = f"spiders.{source.spider_name}"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        raise ConfigError(f"kind spider needs a module {module_name}") from exc
-    for _, candidate in inspect.getmembers(module, inspect.isclass):
-        if issubclass(candidate, SourceSpider) and candidate.name == source.spider_name:
-            return candidate
-    raise ConfigError(f"{module_name} has no spider named {source.spider_name!r}")
+    """The generic spider for the source's kind, or its own (``spiders/``, by name)."""
+    return spider_class(source.spider_name)
 
 
 def scrapy_settings(overrides: dict[str, Any]) -> Settings:
@@ -120,7 +102,6 @@ async def crawl_sources(
     *,
     engine: Engine | None,
     options: CrawlOptions = CrawlOptions(),
-    router: Router | None = None,
 ) -> list[RunSummary]:
     """Crawl each source once; one recorded run per source.
 
@@ -132,7 +113,6 @@ async def crawl_sources(
         RunState(
             source,
             engine=engine,
-            router=router,
             dry_run=options.dry_run or engine is None,
             backfill=options.backfill,
             alerts_enabled=options.alerts,
@@ -146,7 +126,9 @@ async def crawl_sources(
     settings = {"DOWNLOAD_SLOTS": download_slots(sources), **options.settings}
     try:
         runner = AsyncCrawlerRunner(scrapy_settings(settings))
-        await asyncio.gather(*(_crawl_batch(runner, batch) for batch in _batches(states)))
+        await asyncio.gather(
+            *(_crawl_batch(runner, batch, options.app_config) for batch in _batches(states))
+        )
     except Exception as exc:  # recorded on every run below, never an open run
         logger.exception("Crawling %d sources failed", len(states))
         for state in states:
@@ -158,7 +140,7 @@ async def crawl_sources(
     records = [(state, state.record()) for state in states]
     if engine is not None and not options.dry_run:
         with transaction(engine) as session:
-            queries.preload_runs(
+            preload_runs(
                 session,
                 [state.run_id for state in states if state.run_id is not None],
                 [state.source.id for state in states],
@@ -193,7 +175,9 @@ def _batches(states: list[RunState]) -> list[list[RunState]]:
     return batches
 
 
-async def _crawl_batch(runner: AsyncCrawlerRunner, states: list[RunState]) -> None:
+async def _crawl_batch(
+    runner: AsyncCrawlerRunner, states: list[RunState], app_config: AppConfig | None
+) -> None:
     spiders: list[SourceSpider] = []
     for state in states:
         try:
@@ -203,7 +187,7 @@ async def _crawl_batch(runner: AsyncCrawlerRunner, states: list[RunState]) -> No
     if not spiders:
         return
     try:
-        await runner.crawl(BatchSpider, spiders=spiders)
+        await runner.crawl(BatchSpider, spiders=spiders, app_config=app_config)
     except Exception as exc:  # one crawl's crash is recorded on each of its runs
         logger.exception("A crawl of %d sources crashed", len(spiders))
         for spider in spiders:
@@ -237,17 +221,15 @@ def _open_runs(engine: Engine, states: list[RunState]) -> None:
     """
     source_ids = [state.source.id for state in states]
     with transaction(engine) as session:
-        queries.sync_sources(session, [(state.source.id, state.source.name) for state in states])
-        baselines = queries.baseline_states(session, source_ids)
-        validators = queries.load_all_validators(session, source_ids)
+        sync_sources(session, [(state.source.id, state.source.name) for state in states])
+        baselines = baseline_states(session, source_ids)
+        validators = load_all_validators(session, source_ids)
         for state in states:
             completed_at, first_run_at = baselines[state.source.id]
             state.is_baseline = completed_at is None
             state.baseline_since = first_run_at if state.is_baseline else None
             state.validators = validators[state.source.id]
-            state.run_id = queries.start_run(
-                session, state.source.id, is_baseline=state.is_baseline
-            )
+            state.run_id = start_run(session, state.source.id, is_baseline=state.is_baseline)
         # Before the commit: no sweep may see these runs without a live owner.
         owner_for(engine).hold({s.run_id: s.source.id for s in states if s.run_id is not None})
 
@@ -257,12 +239,12 @@ def _record_run(session: Session, state: RunState, record: RunRecord, config: Ap
     fully succeeded; end the source's baseline if it read all its URLs."""
     if state.run_id is None:
         return
-    run = queries.finish_run(
+    run = finish_run(
         session, state.run_id, record, completes_baseline=record.outcome in COMPLETE_OUTCOMES
     )
     owner_for(session.get_bind().engine).release([state.run_id])  # the row is no longer open
     if record.outcome in SUCCESS_OUTCOMES_KEEPING_VALIDATORS:
-        queries.save_validators(session, state.source.id, state.new_validators)
+        save_validators(session, state.source.id, state.new_validators)
     record_health(session, run, config)
 
 

@@ -27,43 +27,22 @@ response), ``items_invalid`` (with the reason in ``error``); so
 ``items_parsed == items_new + items_duplicate + items_invalid``.
 
 ``govwatch run`` also closes a run cut off by its shutdown timeout as ``interrupted``
-(crawler/daemon.py); health treats that as neither success nor failure.
+(crawler/service/daemon.py); health treats that as neither success nor failure.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Self, cast
 
-from scrapy.crawler import Crawler
 from sqlalchemy import Engine
 
 from crawler.errors import FeedParseError, FetchError, LayoutChanged, SourceError
-from crawler.items import Publication
+from crawler.items import PublicationItem
+from crawler.outcomes import COMPLETE_OUTCOMES
 from crawler.sources import SourceConfig
-from storage.queries import RunRecord
-
-if TYPE_CHECKING:
-    from spiders.base import BatchSpider, SourceSpider
-
-Router = Callable[[Publication], Sequence[str]]
-FAILED_OUTCOMES = frozenset(
-    {
-        "empty",
-        "http_error",
-        "blocked",
-        "timeout",
-        "parse_error",
-        "fetch_error",
-        "store_error",
-        "error",
-    }
-)
-COMPLETE_OUTCOMES = frozenset({"ok", "partial", "not_modified"})
-"""Outcomes of a run that read every URL of its source: one of these ends a baseline."""
+from storage.runs import RunRecord
 
 
 class BlockedError(FetchError):
@@ -95,10 +74,11 @@ class MoveCandidate:
     """A "new" item whose title and day match a stored publication of the same source at
     another URL; settled when the run ends (moved if most new items look like this)."""
 
-    item: Publication
+    item: PublicationItem
     known_id: int
     known_key: str  # the stored doc_key: if this run also saw it, nothing moved
     known_url: str
+    destinations: tuple[str, ...] = ()  # where its alert goes if it is stored as new
 
 
 @dataclass
@@ -107,7 +87,6 @@ class RunState:
 
     source: SourceConfig
     engine: Engine | None = None
-    router: Router | None = None
     run_id: int | None = None
     is_baseline: bool = False
     alerts_enabled: bool = True
@@ -126,7 +105,7 @@ class RunState:
     move_candidates: list[MoveCandidate] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
-    items: list[Publication] = field(default_factory=list)
+    items: list[PublicationItem] = field(default_factory=list)
     repeated: int = 0  # entries repeated within one response (also in items_duplicate)
     unknown_types: Counter[str] = field(default_factory=Counter)
     degraded: str | None = None
@@ -246,30 +225,3 @@ def _outcome_of(error: SourceError) -> str:
     if isinstance(error, CrawlCrashed):
         return "error"
     return "fetch_error"
-
-
-class RunAware:
-    """Base of the middlewares and pipelines: they find the run of a request or an item.
-
-    A crawl runs many sources (see :class:`spiders.base.BatchSpider`); requests carry their
-    source id in ``meta`` and items in ``source_id``. Requests without one (robots.txt) are
-    Scrapy's own and belong to no run.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
-
-    @property
-    def batch(self) -> BatchSpider:
-        return cast("BatchSpider", self.crawler.spider)
-
-    def spider_for(self, source_id: object) -> SourceSpider | None:
-        return self.batch.spiders.get(source_id) if isinstance(source_id, str) else None
-
-    def run_for(self, source_id: object) -> RunState | None:
-        spider = self.spider_for(source_id)
-        return spider.run if spider is not None else None

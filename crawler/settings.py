@@ -5,16 +5,13 @@ Order numbers of middlewares and pipelines live here and only here, spaced by 10
 
 from __future__ import annotations
 
-from crawler import __version__
+from crawler.fetch_identity import USER_AGENT as FETCH_USER_AGENT
 
 BOT_NAME = "govwatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-USER_AGENT = (
-    f"govwatch/{__version__} (+https://github.com/govwatch/govwatch; "
-    "policy-bulletin publication monitor)"
-)
+USER_AGENT = FETCH_USER_AGENT  # the digest's detail fetch says the same
 ROBOTSTXT_OBEY = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 TELNETCONSOLE_ENABLED = False
@@ -42,7 +39,7 @@ REDIRECT_MAX_TIMES = 5
 # (100, cached in the database) can fetch anything; RefusedAddressMiddleware (950) sits next
 # to the downloader, so a host the resolver refused is reported before RetryMiddleware (550)
 # asks again. Host names are checked by crawler.safe_resolver, which the reactor
-# connects with (installed by crawler.reactor and by SafetyMiddleware).
+# connects with (installed by crawler.service.reactor and by SafetyMiddleware).
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.safety.SafetyMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

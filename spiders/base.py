@@ -7,7 +7,7 @@ of its own. A source with quirks subclasses one of them and overrides hooks
 copies ``parse``.
 
 Every spider is constructed with the source's config and the run's :class:`RunState`. It
-yields :class:`Publication` items and nothing else. When a response breaks an assumption it
+yields :class:`PublicationItem` items and nothing else. When a response breaks an assumption it
 raises (``LayoutChanged``, ``FeedParseError``); failures of the fetch itself reach
 :meth:`SourceSpider.on_error` and are recorded on the run.
 """
@@ -15,7 +15,7 @@ raises (``LayoutChanged``, ``FeedParseError``); failures of the fetch itself rea
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -32,8 +32,8 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from crawler.errors import DateParseError, FetchError, LayoutChanged, SourceError
-from crawler.items import Publication
-from crawler.middlewares.safety import UnsafeRequest
+from crawler.items import PublicationItem
+from crawler.middlewares.refusal import UnsafeRequest
 from crawler.runs import (
     BlockedError,
     HttpStatusError,
@@ -42,6 +42,9 @@ from crawler.runs import (
     TimeoutFetchError,
 )
 from crawler.sources import SourceConfig
+
+if TYPE_CHECKING:  # the crawl's configuration travels with it, read by the store pipeline
+    from crawler.app_config import AppConfig
 
 BLOCKING_STATUSES = frozenset({401, 403, 429})
 
@@ -58,6 +61,18 @@ class SourceSpider(Spider):
 
     name = "source"
     handle_httpstatus_list = [304]  # noqa: RUF012 - Scrapy's attribute name and shape
+    kinds: ClassVar[dict[str, type[SourceSpider]]] = {}
+    """Every spider class that sets its own ``name``, by that name (see :mod:`spiders.kinds`)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Register a subclass that names itself; one name, one class."""
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            return  # a variant of its parent (tests do this), not a spider of its own
+        known = SourceSpider.kinds.get(cls.name)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise TypeError(f"two spiders are named {cls.name!r}: {known} and {cls}")
+        SourceSpider.kinds[cls.name] = cls
 
     def __init__(self, source: SourceConfig, run: RunState, **kwargs: Any) -> None:
         super().__init__(name=source.id, **kwargs)
@@ -106,7 +121,7 @@ class SourceSpider(Spider):
             )
         return self.parse_page(response)
 
-    def parse_page(self, response: Response) -> Iterator[Publication | Request]:
+    def parse_page(self, response: Response) -> Iterator[PublicationItem | Request]:
         raise NotImplementedError
 
     def is_blocked(self, response: Response) -> bool:
@@ -146,8 +161,8 @@ class SourceSpider(Spider):
         return FetchError(source_id, url, f"{type(error).__name__}: {error}")
 
     def item_or_reject(
-        self, build: Callable[..., Publication | None], *args: Any
-    ) -> Publication | None:
+        self, build: Callable[..., PublicationItem | None], *args: Any
+    ) -> PublicationItem | None:
         """Build one item; an unreadable date rejects that item alone, recorded on the run.
 
         The date is what a bulletin cannot do without, and a site that writes one date
@@ -159,9 +174,9 @@ class SourceSpider(Spider):
             self.run.reject(exc.url, str(exc))
             return None
 
-    def item(self, **fields: Any) -> Publication:
-        """A Publication of this source; the pipelines fill in the rest from the config."""
-        return Publication(source_id=self.source.id, **fields)
+    def item(self, **fields: Any) -> PublicationItem:
+        """A PublicationItem of this source; the pipelines fill in the rest from the config."""
+        return PublicationItem(source_id=self.source.id, **fields)
 
 
 class BatchSpider(Spider):
@@ -174,6 +189,7 @@ class BatchSpider(Spider):
 
     name = "govwatch"
     allowed_domains = None  # per-source domains are enforced by SafetyMiddleware
+    app_config: AppConfig | None = None  # the crawl's configuration (routing), if it has one
 
     def __init__(self, spiders: list[SourceSpider], **kwargs: Any) -> None:
         super().__init__(**kwargs)

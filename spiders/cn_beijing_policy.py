@@ -30,7 +30,7 @@ from twisted.python.failure import Failure
 
 from crawler.dates import parse_date
 from crawler.errors import DateParseError, LayoutChanged
-from crawler.items import Attachment, Publication
+from crawler.items import Attachment, PublicationItem
 from spiders.list_page import ListPageSpider, text_of
 
 logger = logging.getLogger(__name__)
@@ -69,19 +69,19 @@ class CnBeijingPolicySpider(ListPageSpider):
         ".zip": "application/zip",
     }
 
-    def parse_page(self, response: Response) -> Iterator[Publication | Request]:
+    def parse_page(self, response: Response) -> Iterator[PublicationItem | Request]:
         # The newest rows of page 1 are held back and yielded once their detail page has
         # been read (or has failed); every other row is yielded from the list alone.
         page = int(response.meta.get("page", 1))
-        held: list[Publication] = []
+        held: list[PublicationItem] = []
         for entry in super().parse_page(response):
-            if page == 1 and isinstance(entry, Publication) and len(held) < self.detail_rows:
+            if page == 1 and isinstance(entry, PublicationItem) and len(held) < self.detail_rows:
                 held.append(entry)
             else:
                 yield entry
         yield from self._next_detail(held, referer=response.url)
 
-    def row_to_item(self, row: Selector, response: Response) -> Publication | None:
+    def row_to_item(self, row: Selector, response: Response) -> PublicationItem | None:
         item = super().row_to_item(row, response)
         if item is None:
             return None
@@ -130,7 +130,7 @@ class CnBeijingPolicySpider(ListPageSpider):
 
     # Detail pages, one at a time: each callback yields its item, then asks for the next.
 
-    def _next_detail(self, pending: list[Publication], referer: str) -> Iterator[Request]:
+    def _next_detail(self, pending: list[PublicationItem], referer: str) -> Iterator[Request]:
         if not pending:
             return
         item, rest = pending[0], pending[1:]
@@ -142,25 +142,28 @@ class CnBeijingPolicySpider(ListPageSpider):
             meta={"item": item, "pending": rest, "referer": referer},
         )
 
-    def parse_detail(self, response: Response) -> Iterator[Publication | Request]:
-        item: Publication = response.meta["item"]
+    def parse_detail(self, response: Response) -> Iterator[PublicationItem | Request]:
+        item: PublicationItem = response.meta["item"]
         if response.status == 200 and isinstance(response, TextResponse):
             self._complete(item, response)
         yield item
         yield from self._next_detail(response.meta["pending"], response.meta["referer"])
 
-    def on_detail_error(self, failure: Failure) -> Iterator[Publication | Request]:
+    def on_detail_error(self, failure: Failure) -> Iterator[PublicationItem | Request]:
         # A detail page that fails costs the item its extra fields, never the item itself.
-        meta = failure.request.meta
+        # Scrapy sets ``request`` on the failures it hands an errback (Twisted's type has no
+        # such attribute).
+        request: Request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
         logger.warning(
             "Could not read a detail page; the item keeps the list's fields (%s)",
             failure.getErrorMessage(),
-            extra={"source_id": self.source.id, "url": failure.request.url},
+            extra={"source_id": self.source.id, "url": request.url},
         )
         yield meta["item"]
         yield from self._next_detail(meta["pending"], meta["referer"])
 
-    def _complete(self, item: Publication, response: Response) -> None:
+    def _complete(self, item: PublicationItem, response: TextResponse) -> None:
         page = response.selector
         item.publisher = _meta(page, "ContentSource") or item.publisher
         item.summary = _meta(page, "Description") or item.summary

@@ -21,7 +21,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.errors import DateParseError, LayoutChanged
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from spiders.list_page import ListPageSpider, select, text_of
 
 
@@ -50,7 +50,7 @@ class CnChisaTalentsSpider(ListPageSpider):
                 rows.append(link)
         return rows
 
-    def parse_page(self, response: Response) -> Iterator[Publication | Request]:
+    def parse_page(self, response: Response) -> Iterator[PublicationItem | Request]:
         if not self.rows(response):
             # Say what was looked for: the configured row selector is only "a[href]".
             raise LayoutChanged(
@@ -60,7 +60,7 @@ class CnChisaTalentsSpider(ListPageSpider):
             )
         yield from super().parse_page(response)
 
-    def row_to_item(self, row: Selector, response: Response) -> Publication | None:
+    def row_to_item(self, row: Selector, response: Response) -> PublicationItem | None:
         url = response.urljoin(text_of(row, self.selectors.link) or "")
         match = self.document_path.match(urlsplit(url).path)
         if match is None:  # rows() keeps only matching links; this guards a subclass

@@ -17,7 +17,7 @@ from scrapy.http import Response
 
 from crawler.dates import parse_date
 from crawler.errors import LayoutChanged
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from spiders.json_api import JsonApiSpider, dig
 
 DETAIL_URL = "https://ec.europa.eu/commission/presscorner/detail/{language}/{slug}"
@@ -57,7 +57,7 @@ class EuCommissionPressSpider(JsonApiSpider):
             return False
         return bool(number * size >= total)
 
-    def record_to_item(self, record: dict[str, Any], response: Response) -> Publication | None:
+    def record_to_item(self, record: dict[str, Any], response: Response) -> PublicationItem | None:
         ref_code = self._parse_ref_code(record, response)
         url = detail_url(ref_code)
         published = self._parse_published(record, url)

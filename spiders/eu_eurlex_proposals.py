@@ -18,7 +18,7 @@ from scrapy.http import Response
 
 from crawler.dates import day_if_local_midnight
 from crawler.errors import LayoutChanged
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from spiders.feed import FeedSpider
 
 CELEX_TITLE = re.compile(r"^\s*CELEX:(?P<celex>\d{5}[A-Z]{1,2}\d{4}\w*)\s*:\s*(?P<title>.*)$", re.S)
@@ -34,7 +34,7 @@ class EuEurlexProposalsSpider(FeedSpider):
         "JC": "joint_communication",
     }
 
-    def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
+    def entry_to_item(self, entry: Any, response: Response) -> PublicationItem | None:
         celex, title = self._parse_title(entry, response)
         url = entry.get("link") or ""
         published = self._parse_published(entry)

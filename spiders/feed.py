@@ -8,6 +8,7 @@ rather than feedparser's UTC tuples, so the source's own offset survives.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
 import feedparser
@@ -17,7 +18,7 @@ from scrapy.http import Response
 
 from crawler.dates import parse_date
 from crawler.errors import DateParseError, FeedParseError
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from spiders.base import SourceSpider
 
 
@@ -31,7 +32,7 @@ def html_to_text(html: str | None) -> str | None:
     return " ".join(Selector(text=f"<div>{html}</div>").xpath("//text()").getall())
 
 
-def without_echoed_summary(item: Publication) -> Publication:
+def without_echoed_summary(item: PublicationItem) -> PublicationItem:
     """Feeds (Japanese RSS 1.0 among them) often repeat the title as the description; that
     says nothing more, so the item has no summary rather than its title twice."""
     if item.summary and " ".join(item.summary.split()) == " ".join(item.title.split()):
@@ -42,7 +43,7 @@ def without_echoed_summary(item: Publication) -> Publication:
 class FeedSpider(SourceSpider):
     name = "feed"
 
-    def parse_page(self, response: Response) -> Iterator[Publication | Request]:
+    def parse_page(self, response: Response) -> Iterator[PublicationItem | Request]:
         feed = feedparser.parse(response.body, response_headers=self._headers_of(response))
         if not feed.entries:
             if feed.bozo:
@@ -66,12 +67,12 @@ class FeedSpider(SourceSpider):
         """Hook: older pages of the feed (WordPress ``?paged=N``) on a backfill."""
         return iter(())
 
-    def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
-        """One feed entry as a Publication; None (with the reason recorded) if unusable.
+    def entry_to_item(self, entry: Any, response: Response) -> PublicationItem | None:
+        """One feed entry as a PublicationItem; None (with the reason recorded) if unusable.
 
         An entry without a ``<link>`` keeps the feed's URL as the place to read it, but that
         URL does not identify it (many entries share it): its guid does, else its title and
-        date (see :attr:`Publication.doc_key`).
+        date (see :attr:`PublicationItem.doc_key`).
         """
         link = (entry.get("link") or "").strip()
         published = self.entry_date(entry)
@@ -85,7 +86,7 @@ class FeedSpider(SourceSpider):
             language=self._language(entry),
         )
 
-    def entry_date(self, entry: Any) -> Any:
+    def entry_date(self, entry: Any) -> date | datetime:
         raw = entry.get("published") or entry.get("updated") or entry.get("created")
         if not raw:
             raise DateParseError(self.source.id, entry.get("link"), "", "the entry has no date")

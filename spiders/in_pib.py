@@ -14,14 +14,14 @@ from urllib.parse import parse_qs, urlsplit
 from scrapy.http import Response
 
 from crawler.errors import LayoutChanged
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from spiders.feed import FeedSpider
 
 
 class InPibSpider(FeedSpider):
     name = "in_pib"
 
-    def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
+    def entry_to_item(self, entry: Any, response: Response) -> PublicationItem | None:
         link = entry.get("link") or ""
         prid = self._parse_prid(link, response)
         published = self.entry_date(entry)

@@ -17,14 +17,14 @@ from typing import Any
 from scrapy.http import Response
 
 from crawler.dates import day_if_local_midnight
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from spiders.feed import FeedSpider
 
 
 class IntOecdPublicationsSpider(FeedSpider):
     name = "int_oecd_publications"
 
-    def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
+    def entry_to_item(self, entry: Any, response: Response) -> PublicationItem | None:
         item = super().entry_to_item(entry, response)
         if item is None:
             return None

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from scrapy.http import Response
 
-from crawler.items import Attachment, Publication
+from crawler.items import Attachment, PublicationItem
 from spiders.feed import FeedSpider
 
 
@@ -29,7 +29,7 @@ class JpMextNewsSpider(FeedSpider):
         ("/content/", "document"),
     )
 
-    def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
+    def entry_to_item(self, entry: Any, response: Response) -> PublicationItem | None:
         item = super().entry_to_item(entry, response)
         if item is None:
             return None

@@ -19,7 +19,7 @@ from scrapy.http import Response
 
 from crawler.dates import parse_date
 from crawler.errors import LayoutChanged
-from crawler.items import Attachment, Publication
+from crawler.items import Attachment, PublicationItem
 from spiders.list_page import ListPageSpider
 
 
@@ -43,7 +43,7 @@ class JpMextNewsListSpider(ListPageSpider):
     field_tags = "div.area_tag > span.tag[class*='contents_fieldicon_']::text"
     heading = "./parent::ul/preceding-sibling::h3[contains(@class, 'information-date')][1]"
 
-    def row_to_item(self, row: Selector, response: Response) -> Publication | None:
+    def row_to_item(self, row: Selector, response: Response) -> PublicationItem | None:
         item = super().row_to_item(row, response)
         if item is None:
             return None
@@ -77,7 +77,7 @@ class JpMextNewsListSpider(ListPageSpider):
         # Field tags (教育, 科学技術・学術, スポーツ …) are the ministry's own subject areas.
         return [tag.strip() for tag in row.css(self.field_tags).getall() if tag.strip()]
 
-    def _parse_attachments(self, item: Publication) -> list[Attachment]:
+    def _parse_attachments(self, item: PublicationItem) -> list[Attachment]:
         # Budget summaries and survey results are linked straight to /content/…pdf.
         if not item.url.lower().endswith(".pdf"):
             return []

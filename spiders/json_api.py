@@ -20,7 +20,7 @@ from scrapy.http import Response
 
 from crawler.dates import parse_date
 from crawler.errors import DateParseError, FeedParseError, LayoutChanged
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from crawler.sources import ApiFields
 from spiders.base import SourceSpider
 from spiders.feed import html_to_text
@@ -61,7 +61,7 @@ class JsonApiSpider(SourceSpider):
             raise LayoutChanged(self.source.id, None, "no 'api' section configured")
         return self.source.api
 
-    def parse_page(self, response: Response) -> Iterator[Publication | Request]:
+    def parse_page(self, response: Response) -> Iterator[PublicationItem | Request]:
         data = self.decode(response)
         path = self.fields.items_path
         records = dig(data, path) if path else data
@@ -93,7 +93,7 @@ class JsonApiSpider(SourceSpider):
         """Hook: whether the response says there is nothing after it (default: unknown)."""
         return False
 
-    def record_to_item(self, record: dict[str, Any], response: Response) -> Publication | None:
+    def record_to_item(self, record: dict[str, Any], response: Response) -> PublicationItem | None:
         fields = self.fields
         if fields.link_template:
             link = fill_template(fields.link_template, record)

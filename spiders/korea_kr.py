@@ -24,7 +24,7 @@ from parsel import Selector
 from scrapy.http import Response
 
 from crawler.errors import LayoutChanged
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from spiders.feed import FeedSpider
 
 PRESS_RELEASE_URL = "https://www.korea.kr/briefing/pressReleaseView.do?newsId={news_id}"
@@ -36,7 +36,7 @@ class KoreaKrPressFeedSpider(FeedSpider):
 
     name = "korea_kr_press_feed"
 
-    def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
+    def entry_to_item(self, entry: Any, response: Response) -> PublicationItem | None:
         news_id = self._parse_news_id(entry, response)
         url = PRESS_RELEASE_URL.format(news_id=news_id)
         published = self._parse_published(entry)

@@ -27,7 +27,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler.dates import parse_date
 from crawler.errors import DateParseError, LayoutChanged
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from crawler.sources import ListSelectors
 from spiders import fallback
 from spiders.base import SourceSpider
@@ -91,12 +91,12 @@ class ListPageSpider(SourceSpider):
             raise LayoutChanged(self.source.id, None, "no 'list' selectors configured")
         return self.source.list_selectors
 
-    def parse_page(self, response: Response) -> Iterator[Publication | Request]:
+    def parse_page(self, response: Response) -> Iterator[PublicationItem | Request]:
         # Read eagerly: the selector set in use is per page, and Scrapy may interleave the
         # generators of two pages.
         return iter(self.read_page(response))
 
-    def read_page(self, response: Response) -> list[Publication | Request]:
+    def read_page(self, response: Response) -> list[PublicationItem | Request]:
         template, rows = self.match_template(response)
         if not rows:
             recovered = self.read_with_fallback(response, matched=0)
@@ -107,11 +107,11 @@ class ListPageSpider(SourceSpider):
         before = self.run.snapshot()
         self._active = template
         try:
-            found: list[Publication | Request] = list(self.read_rows(rows, response))
+            found: list[PublicationItem | Request] = list(self.read_rows(rows, response))
             found.extend(self.next_pages(response))
         finally:
             self._active = None
-        items = sum(isinstance(entry, Publication) for entry in found)
+        items = sum(isinstance(entry, PublicationItem) for entry in found)
         if self.run.suggest_layout and self.run.layout_suggestion is None:
             extraction = self.extract_generically(response)
             if extraction is not None:
@@ -153,7 +153,7 @@ class ListPageSpider(SourceSpider):
             if not (text_of(row, self.selectors.link) or "").startswith(NON_DOCUMENT_SCHEMES)
         ]
 
-    def read_rows(self, rows: list[Selector], response: Response) -> Iterator[Publication]:
+    def read_rows(self, rows: list[Selector], response: Response) -> Iterator[PublicationItem]:
         """Each row on its own: an unreadable row is recorded, the next one is read; a row
         listed twice on the page is emitted once and counted as a duplicate."""
         seen: set[str] = set()
@@ -168,7 +168,9 @@ class ListPageSpider(SourceSpider):
             seen.add(key)
             yield item
 
-    def row_or_reject(self, row: Selector, number: int, response: Response) -> Publication | None:
+    def row_or_reject(
+        self, row: Selector, number: int, response: Response
+    ) -> PublicationItem | None:
         """One row as an item, or None with the reason recorded on the run."""
         try:
             return self.row_to_item(row, response)
@@ -178,7 +180,7 @@ class ListPageSpider(SourceSpider):
             self.run.reject(exc.url or response.url, f"row {number}: {exc.reason}")
         return None
 
-    def row_to_item(self, row: Selector, response: Response) -> Publication | None:
+    def row_to_item(self, row: Selector, response: Response) -> PublicationItem | None:
         url = self.row_url(row, response)
         published = self.row_date(row, url)
         return self.item(
@@ -290,7 +292,7 @@ class ListPageSpider(SourceSpider):
 
     def read_with_fallback(
         self, response: Response, *, matched: int
-    ) -> list[Publication | Request] | None:
+    ) -> list[PublicationItem | Request] | None:
         """The page read by the generic extractor, or None when it cannot vouch for what it
         finds (it must re-find the source's known items first)."""
         found = self.extract_generically(response)
@@ -312,7 +314,7 @@ class ListPageSpider(SourceSpider):
             f"(re-finding {found.known_found} known items). Suggested selectors:\n"
             + found.suggestion_yaml()
         )
-        items: list[Publication | Request] = []
+        items: list[PublicationItem | Request] = []
         seen: set[str] = set()
         for row in found.rows:
             if row.problem is not None or row.url is None or row.published is None:

@@ -22,7 +22,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler.dates import parse_date
 from crawler.errors import DateParseError
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from spiders.list_page import ListPageSpider, shown_day_wins, text_of
 
 
@@ -46,7 +46,7 @@ class UsNsfNewsListSpider(ListPageSpider):
             return False
         return any(marker in response.text for marker in self.challenge_markers)
 
-    def row_to_item(self, row: Selector, response: Response) -> Publication | None:
+    def row_to_item(self, row: Selector, response: Response) -> PublicationItem | None:
         item = super().row_to_item(row, response)
         if item is None:
             return None

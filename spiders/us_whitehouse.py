@@ -28,7 +28,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.errors import LayoutChanged
-from crawler.items import Attachment, Publication
+from crawler.items import Attachment, PublicationItem
 from spiders.feed import FeedSpider
 from spiders.json_api import with_query
 
@@ -82,7 +82,7 @@ class UsWhitehouseSpider(FeedSpider):
     attachment_types: ClassVar[dict[str, str]] = {".pdf": "application/pdf"}
     footer = re.compile(r"^The post .* appeared first on The White House\s*\.?$", re.DOTALL)
 
-    def entry_to_item(self, entry: Any, response: Response) -> Publication | None:
+    def entry_to_item(self, entry: Any, response: Response) -> PublicationItem | None:
         link = entry.get("link") or ""
         if not link or not entry.get("id"):
             raise LayoutChanged(self.source.id, response.url, "an entry has no link or guid")
@@ -176,10 +176,12 @@ class UsWhitehouseSpider(FeedSpider):
 
     def on_page_error(self, failure: Failure) -> None:
         # WordPress answers ?paged=N past the last page with 404: the end, not a failure.
-        if failure.check(HttpError) and failure.value.response.status == 404:
+        error = failure.value
+        if isinstance(error, HttpError) and error.response.status == 404:
+            request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy
             logger.debug(
                 "Reached the last page of a feed",
-                extra={"source_id": self.source.id, "url": failure.request.url},
+                extra={"source_id": self.source.id, "url": request.url},
             )
             return
         self.on_error(failure)

@@ -17,7 +17,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from crawler.errors import StorageError
+from storage.errors import StorageError
+
+STALLED_AFTER = 10.0
+"""Seconds without a heartbeat after which a worker counts as dead and its jobs are retried."""
 
 DISTRIBUTED_NEEDS_POSTGRES = (
     "the distributed mode (govwatch run --role scheduler, govwatch worker) needs PostgreSQL; "

@@ -23,12 +23,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.errors import DatabaseURLError, StorageError
+from storage.errors import DatabaseURLError, StorageError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_SQLITE_PATH = Path("var") / "govwatch.sqlite3"
@@ -198,3 +198,8 @@ def ready_engine(url: str | None = None, *, create: bool = True) -> Engine:
         f"the database {redact_url(str(engine.url))} is not at the current schema; "
         "run `govwatch db upgrade` first"
     )
+
+
+def ping(connection: Connection) -> None:
+    """Raise :class:`~sqlalchemy.exc.SQLAlchemyError` unless the database answers."""
+    connection.execute(text("SELECT 1"))

@@ -3,7 +3,7 @@
 Two questions, two kinds of key:
 
 - *Is this the same document of the same source?* ``publications.doc_key`` (see
-  :attr:`crawler.items.Publication.doc_key`), stored through :func:`stored_doc_key` so that
+  :attr:`crawler.items.PublicationItem.doc_key`), stored through :func:`stored_doc_key` so that
   a key of any length fits a unique index on every backend.
 - *Did another source already publish this document?* the ``document_keys`` rows, from
   :func:`document_keys`. A title and a day alone are never enough: two publishers' different
@@ -22,8 +22,6 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from urllib.parse import urlsplit
-
-from crawler.urls import identity_url
 
 MAX_PLAIN_KEY = 500
 
@@ -68,13 +66,15 @@ def document_keys(
     """The cross-source identity keys of a document (hashed), strongest first.
 
     ``url`` is None when the URL is not the document's own (a feed entry without a link).
+    ``url`` and ``pdf_urls`` come in their identity form (:func:`crawler.urls.identity_url`,
+    applied by the caller, so storage needs nothing from ``crawler/``).
     """
     keys: list[str] = []
     if url is not None:
-        keys.append(f"url:{identity_url(url)}")
+        keys.append(f"url:{url}")
     if native_id and is_distinctive_id(native_id):
         keys.append(f"native:{native_id}")
-    keys.extend(f"pdf:{identity_url(pdf)}" for pdf in pdf_urls)
+    keys.extend(f"pdf:{pdf}" for pdf in pdf_urls)
     title_words = normalize_text(title)
     if day is not None and title_words and publisher:
         keys.append(f"title:{title_words}|{day}|publisher:{normalize_text(publisher)}")

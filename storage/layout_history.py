@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import transaction
 from storage.models import CrawlRun, Publication
-from storage.queries import enqueue_ops_alert
+from storage.outbox import enqueue_ops_alert
 
 KNOWN_ITEMS_READ = 500  # the newest items of a source; a list page shows far fewer
 GOOD_OUTCOMES = ("ok", "partial")

@@ -89,7 +89,7 @@ class Publication(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
-    # At most 500 characters: longer keys are stored as their SHA-256 (storage.queries).
+    # At most 500 characters: longer keys are stored as their SHA-256 (storage.identity).
     doc_key: Mapped[str] = mapped_column(String(1000))
     native_id: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)  # any length, on every backend

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
+from crawler.service.reactor import run_on_reactor
 from crawler.sources import SourceConfig
 from storage.db import transaction
 from storage.models import AlertOutbox

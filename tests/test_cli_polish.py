@@ -10,10 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from crawler.lease import LEASE_NAME
-from storage import queries
+from crawler.service.lease import LEASE_NAME
 from storage.db import make_engine, transaction
+from storage.leases import touch_lease, write_lease
 from storage.models import Source, utcnow
+from storage.sources import sync_sources
 from tests.test_cli import govwatch
 
 
@@ -57,7 +58,7 @@ def test_status_shows_no_next_run_while_no_scheduler_runs(tmp_path: Path) -> Non
     assert govwatch("db", "upgrade", cwd=tmp_path).returncode == 0
     engine = make_engine(f"sqlite:///{database}")
     with transaction(engine) as session:
-        queries.sync_sources(session, [("us_nsf_news", "NSF")])
+        sync_sources(session, [("us_nsf_news", "NSF")])
         session.execute(
             update(Source)
             .where(Source.id == "us_nsf_news")
@@ -71,10 +72,10 @@ def test_status_shows_no_next_run_while_no_scheduler_runs(tmp_path: Path) -> Non
 
     assert next_run_cell() == "-"  # never started
     with transaction(engine) as session:
-        queries.write_lease(session, LEASE_NAME, hostname=socket.gethostname(), pid=1)
+        write_lease(session, LEASE_NAME, hostname=socket.gethostname(), pid=1)
     assert next_run_cell().startswith("in 1")  # running: "in 12m" / "in 13m"
     with transaction(engine) as session:
-        queries.touch_lease(session, LEASE_NAME, 1, stopped_at=utcnow())
+        touch_lease(session, LEASE_NAME, 1, stopped_at=utcnow())
     assert next_run_cell() == "-"
     status_json = govwatch("status", "--json", cwd=tmp_path).stdout.splitlines()
     nsf = next(json.loads(line) for line in status_json if '"us_nsf_news"' in line)

@@ -16,8 +16,8 @@ from crawler.alerts.routing import RoutedFields, decide
 from crawler.alerts.routing_config import default_routing_path, load_routing
 from crawler.alerts.sinks.registry import registered
 from crawler.app_config import AppConfig
-from crawler.items import Publication
-from crawler.runs import Router
+from crawler.items import PublicationItem as Publication
+from crawler.items import Router
 
 CONSOLE = "console"
 

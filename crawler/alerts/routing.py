@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from crawler.alerts.routing_config import RouteMatch, RoutingConfig
-from crawler.items import Publication as PublicationItem
+from crawler.items import PublicationItem
 from storage.models import Publication
 
 

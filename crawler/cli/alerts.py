@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select, update
 
 from crawler.alerts.blocks import publication_payload
 from crawler.alerts.dispatch import dispatch_all
@@ -26,6 +25,7 @@ from crawler.app_config import AppConfig, load_app_config
 from crawler.cli.context import engine, stderr, stdout
 from storage.db import transaction
 from storage.models import AlertOutbox, Publication
+from storage.outbox import outbox_rows_with_titles, requeue_failed
 
 app = typer.Typer(help="Test, inspect and resend alerts.", no_args_is_help=True)
 
@@ -116,12 +116,7 @@ def pending_command(
     """
     statuses = ["failed"] if failed_only else ["pending", "failed"]
     with transaction(engine()) as session:
-        found = session.execute(
-            select(AlertOutbox, Publication.title)
-            .outerjoin(Publication, Publication.id == AlertOutbox.publication_id)
-            .where(AlertOutbox.status.in_(statuses))
-            .order_by(AlertOutbox.id)
-        ).all()
+        found = outbox_rows_with_titles(session, statuses)
     rows = [(row, title or str((row.payload or {}).get("text", ""))) for row, title in found]
     if as_json:
         for row, title in rows:
@@ -174,13 +169,8 @@ def retry_command(
     if not outbox_ids and not all_failed:
         raise typer.BadParameter("name at least one OUTBOX_ID, or use --all")
     database = engine()
-    statement = update(AlertOutbox).where(AlertOutbox.status == "failed")
-    if outbox_ids:
-        statement = statement.where(AlertOutbox.id.in_(outbox_ids))
     with transaction(database) as session:
-        requeued = session.execute(
-            statement.values(status="pending", next_attempt_at=None)
-        ).rowcount  # type: ignore[attr-defined]
+        requeued = requeue_failed(session, outbox_ids)
     stdout.print(f"Queued {requeued} failed alert(s) again.")
     if not send:
         return

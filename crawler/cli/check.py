@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 from crawler import settings as crawl_settings
 from crawler.cli.context import engine, pick_sources, stderr, stdout
 from crawler.middlewares.save_responses import SAVE_SETTING
-from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
+from crawler.service.reactor import run_on_reactor
 from crawler.sources import Expect
 
 SAVE_MIDDLEWARE = "crawler.middlewares.save_responses.SaveResponsesMiddleware"

@@ -10,10 +10,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from crawler.alerts.dispatch import dispatch_all
-from crawler.alerts.router import publication_router
 from crawler.alerts.sinks.console import ConsoleSink
 from crawler.app_config import load_app_config
 from crawler.cli.context import engine, pick_sources, stderr, stdout
@@ -21,8 +20,9 @@ from crawler.cli.crawl_report import common_failure, short_reason
 from crawler.cli.progress import run_with_progress
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
 from storage.db import transaction
-from storage.models import CrawlRun, utcnow
+from storage.models import utcnow
 from storage.run_owners import close_abandoned_runs
+from storage.runs import running_runs_since
 
 INTERRUPTED_EXIT = 130  # the shell's code for "stopped by SIGINT"
 
@@ -53,8 +53,7 @@ def crawl_command(
             crawl_sources(
                 sources,
                 engine=database,
-                options=CrawlOptions(backfill=backfill),
-                router=publication_router(config),
+                options=CrawlOptions(backfill=backfill, app_config=config),
             ),
             console=stderr,
             database=database,
@@ -106,16 +105,7 @@ def close_interrupted_runs(database: Engine, source_ids: list[str], started: dat
     closed: a scheduler crawling the same sources elsewhere keeps its own runs.
     """
     with transaction(database) as session:
-        runs = list(
-            session.scalars(
-                select(CrawlRun).where(
-                    CrawlRun.outcome == "running",
-                    CrawlRun.finished_at.is_(None),
-                    CrawlRun.source_id.in_(source_ids),
-                    CrawlRun.started_at >= started,
-                )
-            )
-        )
+        runs = running_runs_since(session, source_ids, started)
         for run in runs:
             run.outcome = "interrupted"
             run.finished_at = utcnow()

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from crawler.alerts.sinks.console import ConsoleSink
 from crawler.alerts.dispatch import dispatch_all
+from crawler.alerts.sinks.console import ConsoleSink
 from crawler.app_config import load_app_config
 from crawler.cli.context import configured_sources, engine, stdout
 from crawler.digest import period as periods

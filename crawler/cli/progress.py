@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from crawler.reactor import reactor_loop
+from crawler.service.reactor import reactor_loop
 from storage.db import transaction
-from storage.models import CrawlRun
+from storage.runs import count_finished_runs
 
 T = TypeVar("T")
 BAR_AFTER_SECONDS = 2.0
@@ -35,16 +35,7 @@ POLL_SECONDS = 0.5
 def finished_runs(database: Engine, source_ids: list[str], started: datetime) -> int:
     """Runs of these sources begun since ``started`` that have ended (any outcome)."""
     with transaction(database) as session:
-        count = session.scalar(
-            select(func.count())
-            .select_from(CrawlRun)
-            .where(
-                CrawlRun.source_id.in_(source_ids),
-                CrawlRun.started_at >= started,
-                CrawlRun.finished_at.is_not(None),
-            )
-        )
-    return int(count or 0)
+        return count_finished_runs(session, source_ids, started)
 
 
 def run_with_progress(

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from sqlalchemy import select
 
 from crawler.alerts.router import CONSOLE, destination_for, names_a_sink
 from crawler.alerts.routing import RoutedFields, decide
@@ -22,6 +21,7 @@ from crawler.app_config import load_app_config
 from crawler.cli.context import engine, stderr, stdout
 from storage.db import transaction
 from storage.models import AlertOutbox, CrawlRun, Publication
+from storage.outbox import outbox_rows_of
 
 app = typer.Typer(help="Explain how alerts are routed.", no_args_is_help=True)
 
@@ -42,13 +42,7 @@ def explain_command(
         if publication is None:
             stderr.print(f"No publication {publication_id} in the database.")
             raise typer.Exit(1)
-        rows = list(
-            session.scalars(
-                select(AlertOutbox)
-                .where(AlertOutbox.publication_id == publication_id)
-                .order_by(AlertOutbox.id)
-            )
-        )
+        rows = outbox_rows_of(session, publication_id)
         run = session.get(CrawlRun, publication.run_id) if publication.run_id else None
     hits = TopicMatcher.from_routing(routing).explain(publication.title, publication.summary)
     decision = decide(routing, RoutedFields.of(publication), config.slack.default_channel)

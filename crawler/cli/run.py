@@ -15,11 +15,11 @@ from crawler.app_config import default_app_config_path
 from crawler.cli.context import engine, stderr, stdout
 from crawler.cli.worker import run_scheduler_role
 from crawler.config_loader import default_sources_path
-from crawler.daemon import load_configuration, serve_until_stopped
-from crawler.lease import LEASE_NAME
 from crawler.logs import configure_logging
-from storage import queries
+from crawler.service.daemon import load_configuration, serve_until_stopped
+from crawler.service.lease import LEASE_NAME
 from storage.db import transaction
+from storage.leases import read_lease
 from storage.models import utcnow
 
 RELOAD_WAIT_SECONDS = 15.0
@@ -72,7 +72,7 @@ def reload_command() -> None:
     load_configuration(default_sources_path(), default_app_config_path())
     database = engine()
     with transaction(database) as session:
-        lease = queries.read_lease(session, LEASE_NAME)
+        lease = read_lease(session, LEASE_NAME)
     if lease is None or lease.stopped_at is not None:
         stderr.print("govwatch reload: no `govwatch run` is running on this database")
         raise typer.Exit(1)
@@ -91,7 +91,7 @@ def reload_command() -> None:
     deadline = time.monotonic() + RELOAD_WAIT_SECONDS
     while time.monotonic() < deadline:
         with transaction(database) as session:
-            lease = queries.read_lease(session, LEASE_NAME)
+            lease = read_lease(session, LEASE_NAME)
         if lease is not None and lease.reloaded_at is not None and lease.reloaded_at >= sent_at:
             message = lease.reload_message or ""
             stdout.print(f"pid {pid}: {message}", markup=False)

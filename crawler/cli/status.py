@@ -7,22 +7,19 @@ monitoring system can run. ``--json`` prints one object per source (docs/operati
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from crawler.cli.context import configured_sources, existing_engine, stdout
-from crawler.lease import LEASE_NAME
-from crawler.runs import FAILED_OUTCOMES
-from crawler.service.queue import STALLED_AFTER
-from crawler.sources import SourceConfig
-from storage import queries
-from storage.cluster import QueueState, queue_state
+from crawler.service.lease import LEASE_NAME
+from crawler.source_status import build_report
+from storage.cluster import STALLED_AFTER, QueueState, queue_state
 from storage.db import transaction
+from storage.leases import read_lease
 from storage.models import utcnow
 
 STATE_STYLES = {"ok": "green", "failing": "yellow", "broken": "bold red", "stale": "magenta"}
@@ -51,7 +48,7 @@ def status_command(
     database = existing_engine()
     with transaction(database) as session:
         report = build_report(session, sources, now)
-        lease = queries.read_lease(session, LEASE_NAME)
+        lease = read_lease(session, LEASE_NAME)
     queue = queue_state(database, STALLED_AFTER)
     if as_json and cluster:
         print(json.dumps(cluster_report(queue), ensure_ascii=False))
@@ -68,40 +65,6 @@ def status_command(
             stdout.print(_queue_line(queue))
     if any(entry["state"] == "broken" for entry in report):
         raise typer.Exit(1)
-
-
-def build_report(
-    session: Session, sources: dict[str, SourceConfig], now: datetime
-) -> list[dict[str, Any]]:
-    """One entry per configured source: what ``status --json`` prints and ``/sources`` shows."""
-    ids = list(sources)
-    rows = queries.source_rows(session, ids)
-    latest = queries.latest_runs(session, ids)
-    failures = queries.last_failed_runs(session, ids, FAILED_OUTCOMES)
-    weekly = queries.new_items_since(session, now - timedelta(days=7))
-    report = []
-    for source_id, source in sources.items():
-        row, run, failed = rows.get(source_id), latest.get(source_id), failures.get(source_id)
-        report.append(
-            {
-                "source": source_id,
-                "enabled": source.enabled,
-                "schedule": source.schedule.describe(),
-                "state": row.state if row else "new",
-                "state_since": _iso(row.state_since if row else None),
-                "state_reason": row.state_reason if row else None,
-                "consecutive_failures": row.consecutive_failures if row else 0,
-                "last_run_at": _iso(run.started_at if run else None),
-                "last_outcome": run.outcome if run else None,
-                "last_success_at": _iso(row.last_success_at if row else None),
-                "last_new_item_at": _iso(row.last_new_item_at if row else None),
-                "new_items_7d": weekly.get(source_id, 0),
-                "next_run_at": _iso(row.next_run_at if row and source.enabled else None),
-                "last_error": failed.error if failed else None,
-                "last_error_at": _iso(failed.started_at if failed else None),
-            }
-        )
-    return report
 
 
 def _print_table(report: list[dict[str, Any]], now: datetime, *, scheduler_running: bool) -> None:

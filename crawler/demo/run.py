@@ -10,16 +10,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from sqlalchemy import func, select
 
 from crawler.alerts.outbox import dispatch_pending
 from crawler.alerts.sinks.console import ConsoleSink
 from crawler.demo.site import DemoServer, DemoSite, SampleItem
-from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, RunSummary, crawl_sources
+from crawler.service.reactor import run_on_reactor
 from crawler.sources import Expect, SourceConfig
 from storage.db import ready_engine, transaction
-from storage.models import AlertOutbox, CrawlRun, Publication
+from storage.publications import database_totals
 
 DEMO_DATABASE = Path("var") / "demo.sqlite3"
 DEMO_PATHS = {
@@ -104,9 +103,7 @@ def run_demo(configured: dict[str, SourceConfig], console: Console) -> int:
         report = dispatch_pending(engine, ConsoleSink(console))
     console.rule("[bold]4. Where the data went")
     with transaction(engine) as session:
-        publications = session.scalar(select(func.count()).select_from(Publication))
-        runs = session.scalar(select(func.count()).select_from(CrawlRun))
-        alerts = session.scalar(select(func.count()).select_from(AlertOutbox))
+        publications, runs, alerts = database_totals(session)
     console.print(
         f"Database: {DEMO_DATABASE.resolve()} — {publications} publications, {runs} crawl runs, "
         f"{alerts} alerts ({report.sent} shown above). The NSF feed and list carry the same "

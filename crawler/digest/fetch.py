@@ -30,8 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.address_ranges import forbidden_reason, parse_address
 from crawler.digest.key_points import extract_main_text
-from crawler.middlewares.safety import is_allowed_host
-from crawler.settings import USER_AGENT
+from crawler.fetch_identity import USER_AGENT, is_allowed_host
 from crawler.sources import SourceConfig
 from storage.models import Publication
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.runs import RunAware
+from crawler.pipelines.run_aware import RunAware
 
 
 class ConditionalGetMiddleware(RunAware):

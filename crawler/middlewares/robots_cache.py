@@ -32,8 +32,8 @@ from scrapy.http.request import NO_CALLBACK
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from crawler.pipelines.run_aware import RunAware
 from crawler.robots_rules import RobotsRules, time_to_keep
-from crawler.runs import RunAware
 from storage.models import utcnow
 from storage.robots_cache import CachedRobots, load_robots, load_robots_of, save_robots
 

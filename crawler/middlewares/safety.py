@@ -27,23 +27,16 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError
 from twisted.internet.error import DNSLookupError
 
 from crawler.address_ranges import forbidden_reason, parse_address
-from crawler.runs import RunAware
+from crawler.fetch_identity import is_allowed_host
+from crawler.middlewares.refusal import UnsafeRequest
+from crawler.pipelines.run_aware import RunAware
 from crawler.safe_resolver import GRANTS, SafeResolver, install_safe_resolver
 
 ALLOWANCE_HINT = "set allow_private_network: true on the source only if this is intended"
-
-
-class UnsafeRequest(IgnoreRequest):
-    """A request govwatch refuses to make: wrong scheme, foreign host or forbidden address."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"refused {url}: {reason}")
 
 
 class SafetyMiddleware(RunAware):
@@ -113,8 +106,3 @@ class RefusedAddressMiddleware:
         refusal = self.resolver.refusal(urlsplit(request.url).hostname or "")
         if refusal is not None:
             raise UnsafeRequest(request.url, f"{refusal} ({ALLOWANCE_HINT})")
-
-
-def is_allowed_host(host: str, allowed_domains: list[str]) -> bool:
-    """``www.nsf.gov`` is allowed by ``nsf.gov`` and ``www.nsf.gov``, not by ``gov``-lookalikes."""
-    return any(host == domain or host.endswith("." + domain) for domain in allowed_domains)

@@ -22,7 +22,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from crawler.runs import RunAware
+from crawler.pipelines.run_aware import RunAware
 
 SAVE_SETTING = "SAVE_RESPONSES_TO"
 UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from scrapy.exceptions import DropItem
 
-from crawler.items import Publication
-from crawler.runs import RunAware
+from crawler.items import PublicationItem
+from crawler.pipelines.run_aware import RunAware
 from crawler.urls import canonicalize_url
 
 _SPACE = re.compile(r"\s+")
@@ -32,7 +32,7 @@ def clean_text(text: str | None) -> str | None:
 
 
 class NormalizePipeline(RunAware):
-    def process_item(self, item: Publication) -> Publication:
+    def process_item(self, item: PublicationItem) -> PublicationItem:
         spider = self.spider_for(item.source_id)
         if spider is None:
             raise DropItem(f"an item of unknown source {item.source_id!r}")

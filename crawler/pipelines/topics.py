@@ -13,8 +13,8 @@ from scrapy.crawler import Crawler
 from crawler.alerts.routing_config import default_routing_path, load_routing
 from crawler.alerts.topics import TopicMatcher
 from crawler.app_config import load_app_config
-from crawler.items import Publication
-from crawler.runs import RunAware
+from crawler.items import PublicationItem
+from crawler.pipelines.run_aware import RunAware
 
 
 class TopicsPipeline(RunAware):
@@ -26,7 +26,7 @@ class TopicsPipeline(RunAware):
             load_routing(default_routing_path(load_app_config()))
         )
 
-    def process_item(self, item: Publication) -> Publication:
+    def process_item(self, item: PublicationItem) -> PublicationItem:
         found = self.matcher.topics_of(item.title, item.summary)
         seen = {topic.casefold() for topic in found}
         item.topics = found + [topic for topic in item.topics if topic.casefold() not in seen]

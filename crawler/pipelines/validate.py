@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import DropItem
 
-from crawler.items import Publication
-from crawler.runs import RunAware
+from crawler.items import PublicationItem
+from crawler.pipelines.run_aware import RunAware
 
 EARLIEST_PUBLICATION = date(1990, 1, 1)
 FUTURE_TOLERANCE = timedelta(days=7)
@@ -39,7 +39,7 @@ def date_problem(published: date | datetime, today: date | None = None) -> str |
     return None
 
 
-def problems_of(item: Publication) -> list[str]:
+def problems_of(item: PublicationItem) -> list[str]:
     """Every reason this item cannot be stored, in words (empty when it is fine)."""
     problems = []
     if not item.title:
@@ -55,7 +55,7 @@ def problems_of(item: Publication) -> list[str]:
 
 
 class ValidatePipeline(RunAware):
-    def process_item(self, item: Publication) -> Publication:
+    def process_item(self, item: PublicationItem) -> PublicationItem:
         problems = problems_of(item)
         if problems:
             run = self.run_for(item.source_id)

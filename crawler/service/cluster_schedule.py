@@ -25,13 +25,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from crawler.app_config import AppConfig
-from crawler.daemon import Daemon, load_configuration
 from crawler.errors import StorageError
-from crawler.lease import SchedulerLock
-from crawler.outage import describe_error
-from crawler.reactor import reactor_loop
-from crawler.scheduler import SourceScheduler
+from crawler.service.daemon import Daemon, load_configuration
+from crawler.service.lease import SchedulerLock
+from crawler.service.outage import describe_error
 from crawler.service.queue import SWEEP_EVERY, defer_crawl, make_app, retry_stalled_jobs
+from crawler.service.reactor import reactor_loop
+from crawler.service.scheduler import SourceScheduler
 from crawler.service.workers import forwarded_signals, wait_for
 from crawler.sources import SourceConfig
 from storage.cluster import ensure_queue_schema, require_postgres

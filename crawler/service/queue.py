@@ -16,14 +16,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from storage.cluster import libpq_conninfo
+from storage.cluster import STALLED_AFTER, libpq_conninfo
 
 logger = logging.getLogger(__name__)
 
 QUEUE = "govwatch_crawls"
 TASK_NAME = "govwatch.crawl_source"
 HEARTBEAT_EVERY = 2.0  # seconds between a worker's heartbeats
-STALLED_AFTER = 10.0  # a worker silent this long is dead; its jobs are retried
 SWEEP_EVERY = 3.0  # how often the scheduler and workers look for stalled jobs
 MAX_ATTEMPTS = 5  # a crawl that raises (database lost) is retried this many times
 

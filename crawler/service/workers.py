@@ -1,9 +1,9 @@
 """``govwatch worker``: run queued crawls, as many processes and machines as needed.
 
 A worker is a Procrastinate worker on the Scrapy reactor's asyncio loop
-(:mod:`crawler.reactor`): each job awaits :func:`crawler.runner.crawl_sources` there, as
+(:mod:`crawler.service.reactor`): each job awaits :func:`crawler.runner.crawl_sources` there, as
 ``govwatch run`` does. Jobs that arrive within ``scheduler.batch_window`` share one Scrapy
-crawl (the existing :class:`crawler.batcher.CrawlBatcher`), so a worker keeps the batching
+crawl (the existing :class:`crawler.service.due_batches.DueBatches`), so a worker keeps the batching
 that makes a crawl cheap; ``--concurrency`` bounds the jobs it runs at once.
 
 Every worker also delivers due alerts (the outbox claims make that safe with any number of
@@ -35,28 +35,26 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crawler import settings as crawl_settings
 from crawler.alerts.dispatch import dispatch_all
-from crawler.alerts.router import publication_router
 from crawler.app_config import AppConfig
-from crawler.batcher import CrawlBatcher
-from crawler.daemon import load_configuration
 from crawler.errors import ConfigError, GovwatchError
-from crawler.outage import describe_error
-from crawler.reactor import reactor_loop
 from crawler.runner import CrawlOptions, crawl_sources
+from crawler.service.daemon import load_configuration
+from crawler.service.due_batches import DueBatches
+from crawler.service.outage import describe_error
 from crawler.service.queue import (
     HEARTBEAT_EVERY,
     QUEUE,
-    STALLED_AFTER,
     SWEEP_EVERY,
     make_app,
     retry_stalled_jobs,
 )
+from crawler.service.reactor import reactor_loop
 from crawler.sources import SourceConfig
-from storage import queries
-from storage.cluster import ensure_queue_schema, require_postgres
+from storage.cluster import STALLED_AFTER, ensure_queue_schema, require_postgres
 from storage.db import redact_url, transaction
 from storage.models import utcnow
 from storage.run_owners import close_abandoned_runs
+from storage.runs import close_unfinished_runs
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +88,7 @@ class CrawlWorker:
         self.sources = sources
         self.config = config
         self.concurrency = concurrency
-        self.batcher = CrawlBatcher(
+        self.batcher = DueBatches(
             self._crawl, window=config.scheduler.batch_window.total_seconds(), limit=concurrency
         )
         self.app: Any = make_app(engine, self.crawl)
@@ -117,7 +115,6 @@ class CrawlWorker:
             options=CrawlOptions(
                 settings=cluster_crawl_settings(self.engine, config), app_config=config
             ),
-            router=publication_router(config),
         )
         self._wake_dispatch.set()
 
@@ -187,7 +184,7 @@ class CrawlWorker:
         reason = "govwatch worker stopped: the crawl did not finish within its shutdown timeout"
         try:
             with transaction(self.engine) as session:
-                queries.close_unfinished_runs(
+                close_unfinished_runs(
                     session, started_before=utcnow(), reason=reason, source_ids=source_ids
                 )
         except SQLAlchemyError as exc:  # the next sweep closes them (storage/run_owners)

@@ -22,7 +22,7 @@ from crawler.digest.build import pending, pull_in
 from crawler.digest.period import Period
 from crawler.digest.publish import MAX_LEADS, DigestError, approve, publish, reopen
 from crawler.digest.render import render_html, render_markdown, sections
-from crawler.runs import FAILED_OUTCOMES
+from crawler.outcomes import FAILED_OUTCOMES
 from crawler.web import auth
 from crawler.web.state import web_state
 from storage import digests as store

@@ -76,8 +76,7 @@ class GovwatchCollector(Collector):
 
 def _queue_metrics(engine: Engine) -> Iterator[Metric]:
     """The crawl queue and its workers, in the distributed mode only (docs/scaling.md)."""
-    from crawler.service.queue import STALLED_AFTER
-    from storage.cluster import queue_state
+    from storage.cluster import STALLED_AFTER, queue_state
 
     queue = queue_state(engine, STALLED_AFTER)
     if queue is None:

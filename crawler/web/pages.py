@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crawler.cli.status import build_report
+from crawler.source_status import build_report
 from crawler.web.filters import PAGE_SIZE, parse_list_request, query_string
 from crawler.web.routing_view import routes_for
 from crawler.web.state import web_state

@@ -13,10 +13,11 @@ from sqlalchemy import Engine, select
 
 from crawler.alerts.router import publication_router
 from crawler.app_config import AppConfig
-from crawler.items import Publication as PublicationItem
+from crawler.items import PublicationItem
+from crawler.pipelines.store import store_publication_item as store_publication
 from storage.db import transaction
 from storage.models import AlertOutbox
-from storage.queries import store_publication, sync_sources
+from storage.sources import sync_sources
 from tests.servers.slack import TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]

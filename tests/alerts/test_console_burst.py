@@ -10,10 +10,11 @@ from sqlalchemy import Engine, select
 
 from crawler.alerts.outbox import dispatch_pending
 from crawler.alerts.sinks.console import ConsoleSink
-from crawler.items import Publication as Item
+from crawler.items import PublicationItem as Item
+from crawler.pipelines.store import store_publication_item as store_publication
 from storage.db import transaction
 from storage.models import AlertOutbox
-from storage.queries import store_publication, sync_sources
+from storage.sources import sync_sources
 
 
 def _queue(engine: Engine, source_id: str, count: int) -> None:

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
-from crawler.alerts.router import publication_router
 from crawler.app_config import AppConfig
-from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, crawl_sources
+from crawler.service.reactor import run_on_reactor
 from storage.db import transaction
 from storage.models import Publication
 from tests.alerts.conftest import outbox
@@ -44,8 +43,7 @@ def test_crawled_items_get_topics_and_go_to_the_matching_channels(
         crawl_sources(
             [source],
             engine=sqlite_engine,
-            options=CrawlOptions(backfill=True, settings=TEST_SETTINGS),
-            router=publication_router(config),
+            options=CrawlOptions(backfill=True, settings=TEST_SETTINGS, app_config=config),
         ),
         timeout=120,
     )

@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import Engine, update
 
-from crawler.items import Publication as Item
+from crawler.items import PublicationItem as Item
+from crawler.pipelines.store import store_publication_item as store_publication
 from storage.db import transaction
 from storage.models import Publication
-from storage.queries import store_publication, sync_sources
+from storage.sources import sync_sources
 
 XSS_TITLE = "Budget <script>alert('x')</script> & <b>more</b> | note"
 

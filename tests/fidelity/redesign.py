@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from parsel.csstranslator import css2xpath
 
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from crawler.runner import spider_class_for
 from crawler.sources import SourceConfig
 from spiders.list_page import ListPageSpider
@@ -62,11 +62,11 @@ def list_page_sources(sources: dict[str, SourceConfig] | None = None) -> list[st
     ]
 
 
-def key(item: Publication) -> ItemKey:
+def key(item: PublicationItem) -> ItemKey:
     return (item.url, item.title, item.published)
 
 
-def sidebar_for(items: list[Publication]) -> list[tuple[str, str, str]]:
+def sidebar_for(items: list[PublicationItem]) -> list[tuple[str, str, str]]:
     """Most-popular links: three known items under other titles, and two site pages."""
     links = []
     for item in items[:3]:

@@ -12,7 +12,7 @@ import pytest
 from parsel.csstranslator import css2xpath
 from sqlalchemy import Engine, func, select
 
-from crawler.runs import FAILED_OUTCOMES
+from crawler.outcomes import FAILED_OUTCOMES
 from storage.db import transaction
 from storage.models import AlertOutbox, CrawlRun, Publication
 from tests.crawling import crawl, outbox_count

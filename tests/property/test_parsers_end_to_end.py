@@ -14,8 +14,8 @@ from pathlib import Path
 from hypothesis import given
 from sqlalchemy import func, select
 
+from crawler.outcomes import FAILED_OUTCOMES
 from crawler.pipelines.validate import EARLIEST_PUBLICATION, FUTURE_TOLERANCE
-from crawler.runs import FAILED_OUTCOMES
 from storage.db import make_engine, transaction, upgrade
 from storage.models import CrawlRun, Publication
 from tests.crawling import crawl, make_source

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.reactor import reactor_loop
 from crawler.safe_resolver import GRANTS, SafeResolver, install_safe_resolver
+from crawler.service.reactor import reactor_loop
 from tests.crawling import crawl, make_source
 from tests.servers.pages import PageServer, Route
 

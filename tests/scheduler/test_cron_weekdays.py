@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawler.config_loader import load_sources
-from crawler.scheduler import trigger_for
+from crawler.service.scheduler import trigger_for
 from tests.scheduler.test_planning import source_of
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # a Monday

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from storage import queries
 from storage.db import transaction
 from storage.models import CrawlRun, utcnow
+from storage.runs import start_run
+from storage.sources import sync_sources
 from tests.scheduler.daemon import (
     DaemonProcess,
     app_config,
@@ -97,8 +98,8 @@ def test_restart_resumes_from_the_last_runs_without_a_stampede(
 
     # While govwatch was down, another source's last run became two hours old.
     with transaction(sqlite_engine) as session:
-        queries.sync_sources(session, [("xx_overdue", "Overdue")])
-        run_id = queries.start_run(session, "xx_overdue", is_baseline=False)
+        sync_sources(session, [("xx_overdue", "Overdue")])
+        run_id = start_run(session, "xx_overdue", is_baseline=False)
         session.get_one(CrawlRun, run_id).started_at = utcnow() - timedelta(hours=2)
     daemon.write(
         {

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.batcher import CrawlBatcher
-from crawler.scheduler import due_after, first_run_time, trigger_for
+from crawler.service.due_batches import DueBatches
+from crawler.service.scheduler import due_after, first_run_time, trigger_for
 from crawler.sources import SourceConfig
 from tests.crawling import make_source
 
@@ -72,7 +72,7 @@ def test_sources_due_together_share_one_crawl_and_never_overlap() -> None:
         running.difference_update(source_ids)
 
     async def scenario() -> None:
-        batcher = CrawlBatcher(crawl, window=0.05, limit=3)
+        batcher = DueBatches(crawl, window=0.05, limit=3)
         await asyncio.gather(*(batcher.run(f"xx_s{n}") for n in range(5)))
         await batcher.run("xx_s0")
 
@@ -85,7 +85,7 @@ def test_a_failed_batch_fails_each_of_its_jobs() -> None:
         raise RuntimeError("database gone")
 
     async def scenario() -> None:
-        batcher = CrawlBatcher(crawl, window=0, limit=8)
+        batcher = DueBatches(crawl, window=0, limit=8)
         results = await asyncio.gather(
             batcher.run("xx_a"), batcher.run("xx_b"), return_exceptions=True
         )

@@ -8,10 +8,12 @@ from sqlalchemy import Engine, select
 
 from crawler.app_config import AppConfig
 from crawler.health import record_health
-from crawler.items import Publication as Item
+from crawler.items import PublicationItem as Item
+from crawler.pipelines.store import store_publication_item
 from storage.db import transaction
 from storage.models import AlertOutbox, CrawlRun, Source
-from storage.queries import RunRecord, finish_run, start_run, store_publication, sync_sources
+from storage.runs import RunRecord, finish_run, start_run
+from storage.sources import sync_sources
 
 NOW = datetime.now(UTC)
 
@@ -22,7 +24,7 @@ def _seed(engine: Engine, *, quiet_days: int) -> None:
         sync_sources(session, [("us_daily", "Daily source")])
         for day in range(10):
             published = (NOW - timedelta(days=quiet_days + day)).date()
-            store_publication(
+            store_publication_item(
                 session,
                 Item(
                     source_id="us_daily",

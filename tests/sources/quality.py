@@ -13,7 +13,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from crawler.sources import SourceConfig
 from tests.crawling import crawl
 from tests.servers.pages import FIXTURES, PageServer
@@ -55,7 +55,7 @@ def measure(sources: dict[str, SourceConfig] | None = None) -> list[Quality]:
     return results
 
 
-def _quality_of(source: SourceConfig, items: list[Publication], outcome: str) -> Quality:
+def _quality_of(source: SourceConfig, items: list[PublicationItem], outcome: str) -> Quality:
     present = {
         "title": [bool(item.title) for item in items],
         "url": [bool(item.url) for item in items],
@@ -67,7 +67,7 @@ def _quality_of(source: SourceConfig, items: list[Publication], outcome: str) ->
     return Quality(source.id, outcome, len(items), shares, _fields_extracted(source, items))
 
 
-def _fields_extracted(source: SourceConfig, items: list[Publication]) -> list[str]:
+def _fields_extracted(source: SourceConfig, items: list[PublicationItem]) -> list[str]:
     """The fields the source itself provides (not filled in from its config)."""
     fields = ["title", "url"]
     times = [item.published for item in items if item.published is not None]

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine, select
 
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from storage.db import transaction
 from storage.models import AlertOutbox, CrawlRun
 from storage.models import Publication as StoredPublication
@@ -66,7 +66,7 @@ def test_items_and_two_of_them_field_by_field(pages: PageServer, source_id: str)
 def test_dates_are_read_in_the_source_time_zone(pages: PageServer, source_id: str) -> None:
     expected = EXPECTATIONS[source_id]
     source = serve(pages, source_id).source
-    items: list[Publication] = crawl(source, None)[0].items
+    items: list[PublicationItem] = crawl(source, None)[0].items
     published = [item.published for item in items]
     assert all(value is not None for value in published)
     times = [value for value in published if isinstance(value, datetime)]

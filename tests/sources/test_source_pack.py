@@ -20,7 +20,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine, func, select
 
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from spiders.json_api import dig
 from storage.db import transaction
 from storage.models import AlertOutbox, CrawlRun
@@ -59,7 +59,7 @@ def local_iso(published: date | datetime, timezone: str) -> str:
     return published.isoformat()
 
 
-def fields_of(item: Publication, timezone: str) -> dict[str, Any]:
+def fields_of(item: PublicationItem, timezone: str) -> dict[str, Any]:
     values = {name: getattr(item, name) for name in ITEM_FIELDS}
     values["published"] = local_iso(item.published, timezone) if item.published else None
     return values

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import Engine, func, select
 
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from storage.db import transaction
 from storage.models import CrawlRun, UrlValidator
 from tests.crawling import crawl, make_source, outbox_count
@@ -56,7 +56,7 @@ def test_rss_items_have_every_field(pages: PageServer) -> None:
         "Policy item 2 & more",
         "Policy item 1 & more",
     ]
-    first: Publication = summary.items[0]
+    first: PublicationItem = summary.items[0]
     assert first.url == "https://www.example.gov/news/item-3"
     assert first.native_id == "https://www.example.gov/?p=1003"
     assert first.published == datetime(2026, 3, 3, 18, 1, 52, tzinfo=UTC)

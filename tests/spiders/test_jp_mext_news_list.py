@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, select
 
-from crawler.items import Publication
+from crawler.items import PublicationItem
 from storage.db import transaction
 from storage.models import CrawlRun
 from tests.crawling import crawl, outbox_count
@@ -33,7 +33,7 @@ def served_as_shift_jis(pages: PageServer) -> ServedSource:
     return served
 
 
-def check_known_items(pages: PageServer, items: list[Publication]) -> None:
+def check_known_items(pages: PageServer, items: list[PublicationItem]) -> None:
     assert len(items) == 22
     assert items[0].model_dump(exclude={"topics"}) == {
         "source_id": SOURCE_ID,
@@ -63,7 +63,7 @@ def check_known_items(pages: PageServer, items: list[Publication]) -> None:
     }
 
 
-def check_field_tags(items: list[Publication]) -> None:
+def check_field_tags(items: list[PublicationItem]) -> None:
     # Field tags end the topics, after the keyword topics of the topics pipeline.
     assert items[0].topics[-1] == "科学技術・学術"
     assert items[-1].topics[-1] == "文化"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
-from crawler.reactor import run_on_reactor
 from crawler.runner import CrawlOptions, crawl_sources
+from crawler.service.reactor import run_on_reactor
 from storage.db import transaction
 from storage.models import AlertOutbox, CrawlRun
 from tests.crawling import TEST_SETTINGS, crawl, make_source

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select
 
-from crawler.items import Attachment, Publication
+from crawler.items import Attachment, PublicationItem
 from storage.db import transaction
 from storage.models import CrawlRun
 from storage.models import Publication as StoredPublication
@@ -32,7 +32,7 @@ NEW_POST = b"""<item>
 	"""
 
 
-def by_id(items: list[Publication]) -> dict[str, Publication]:
+def by_id(items: list[PublicationItem]) -> dict[str, PublicationItem]:
     return {item.native_id or "": item for item in items}
 
 

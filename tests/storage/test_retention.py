@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 from sqlalchemy import Engine, func, select, update
 
-from crawler.items import Publication as Item
-from storage import queries
+from crawler.items import PublicationItem as Item
+from crawler.pipelines.store import store_publication_item
 from storage.db import transaction
 from storage.models import (
     AlertOutbox,
@@ -27,6 +27,8 @@ from storage.models import (
     utcnow,
 )
 from storage.retention import RetentionPolicy, prune
+from storage.runs import RunRecord, finish_run, start_run
+from storage.sources import save_validators, sync_sources
 from tests.scheduler.daemon import DaemonProcess, app_config, feed_source, wait_until
 from tests.servers.pages import PageServer, Route
 from tests.spiders.test_feed_spider import rss, sample
@@ -38,10 +40,10 @@ DAY = timedelta(days=1)
 def _run(engine: Engine, source_id: str, *, age: timedelta | None, finished: bool = True) -> int:
     """A run that started and (if ``finished``) ended ``age`` ago."""
     with transaction(engine) as session:
-        run_id = queries.start_run(session, source_id, is_baseline=False)
+        run_id = start_run(session, source_id, is_baseline=False)
         if finished:
-            record = queries.RunRecord("not_modified", {"304": 1}, 0, 0, 0, None)
-            queries.finish_run(session, run_id, record)
+            record = RunRecord("not_modified", {"304": 1}, 0, 0, 0, None)
+            finish_run(session, run_id, record)
         if age is not None:
             when = utcnow() - age
             values: dict[str, object] = {"started_at": when}
@@ -62,7 +64,7 @@ def _publication(engine: Engine, run_id: int, n: int) -> int:
         }
     )
     with transaction(engine) as session:
-        result = queries.store_publication(session, item, run_id=run_id, destinations=["console"])
+        result = store_publication_item(session, item, run_id=run_id, destinations=["console"])
     assert result.publication_id is not None
     return result.publication_id
 
@@ -83,7 +85,7 @@ def _alert(engine: Engine, publication_id: int, status: str, age: timedelta) -> 
 
 def _validator(engine: Engine, url: str, age: timedelta) -> None:
     with transaction(engine) as session:
-        queries.save_validators(session, "us_a", {url: ('"etag"', None)})
+        save_validators(session, "us_a", {url: ('"etag"', None)})
         session.execute(
             update(UrlValidator).where(UrlValidator.url == url).values(updated_at=utcnow() - age)
         )
@@ -97,7 +99,7 @@ def _ids(engine: Engine, column: object) -> set[object]:
 def _world(engine: Engine) -> dict[str, int]:
     """One of every kind of row, old and recent; returns the ids that matter."""
     with transaction(engine) as session:
-        queries.sync_sources(session, [("us_a", "A"), ("us_b", "B")])
+        sync_sources(session, [("us_a", "A"), ("us_b", "B")])
     ids = {
         "old_run": _run(engine, "us_a", age=100 * DAY),
         "old_run_with_publications": _run(engine, "us_a", age=100 * DAY),

@@ -10,11 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, select
 
-from crawler.items import Publication as Item
+from crawler.items import PublicationItem as Item
+from crawler.pipelines.store import store_publication_item
 from storage.db import is_current, transaction
 from storage.models import AlertOutbox, Base, Publication
-from storage.queries import store_publication, sync_sources
 from storage.search_schema import include_object
+from storage.sources import sync_sources
 
 
 def item(**fields: object) -> Item:
@@ -49,11 +50,11 @@ def test_schema_is_current_and_matches_the_models(engine: Engine) -> None:
 def test_new_item_is_stored_once_with_its_outbox_rows(engine: Engine) -> None:
     _setup(engine)
     with transaction(engine) as session:
-        first = store_publication(
+        first = store_publication_item(
             session, item(), run_id=None, destinations=["console", "slack:#a"]
         )
     with transaction(engine) as session:
-        again = store_publication(session, item(), run_id=None, destinations=["console"])
+        again = store_publication_item(session, item(), run_id=None, destinations=["console"])
     assert first.is_alertable
     assert not again.is_new
     assert _count(engine, Publication) == 1
@@ -72,7 +73,7 @@ def test_outbox_rows_roll_back_with_the_publication(engine: Engine) -> None:
     _setup(engine)
     try:
         with transaction(engine) as session:
-            store_publication(session, item(), run_id=None, destinations=["console"])
+            store_publication_item(session, item(), run_id=None, destinations=["console"])
             raise RuntimeError("crash before commit")
     except RuntimeError:
         pass
@@ -83,25 +84,27 @@ def test_same_document_from_another_source_is_a_duplicate_not_alerted(engine: En
     _setup(engine)
     agency = "Example Agency"
     with transaction(engine) as session:
-        original = store_publication(
+        original = store_publication_item(
             session, item(publisher=agency), run_id=None, destinations=["console"]
         )
     with transaction(engine) as session:
-        by_url = store_publication(
+        by_url = store_publication_item(
             session, item(source_id="us_b", native_id=None), run_id=None, destinations=["console"]
         )
     with transaction(engine) as session:
-        by_title = store_publication(  # same publisher, same day, same title (punctuation aside)
-            session,
-            item(
-                source_id="us_b",
-                url="https://www.example.gov/other",
-                native_id="x",
-                title="AI Research Infrastructure Order.",
-                publisher=agency,
-            ),
-            run_id=None,
-            destinations=["console"],
+        by_title = (
+            store_publication_item(  # same publisher, same day, same title (punctuation aside)
+                session,
+                item(
+                    source_id="us_b",
+                    url="https://www.example.gov/other",
+                    native_id="x",
+                    title="AI Research Infrastructure Order.",
+                    publisher=agency,
+                ),
+                run_id=None,
+                destinations=["console"],
+            )
         )
     assert by_url.is_new
     assert by_url.duplicate_of == original.publication_id
@@ -112,8 +115,8 @@ def test_same_document_from_another_source_is_a_duplicate_not_alerted(engine: En
 def test_same_title_same_day_in_one_source_is_not_merged(engine: Engine) -> None:
     _setup(engine)
     with transaction(engine) as session:
-        store_publication(session, item(), run_id=None, destinations=["console"])
-        second = store_publication(
+        store_publication_item(session, item(), run_id=None, destinations=["console"])
+        second = store_publication_item(
             session,
             item(url="https://www.example.gov/news/2", native_id="guid-2"),
             run_id=None,
@@ -134,7 +137,9 @@ def test_racing_writers_store_and_alert_once(engine: Engine) -> None:
             barrier.wait()
             with transaction(engine) as session:
                 results.append(
-                    store_publication(session, item(), run_id=None, destinations=["console"]).is_new
+                    store_publication_item(
+                        session, item(), run_id=None, destinations=["console"]
+                    ).is_new
                 )
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)

@@ -12,8 +12,8 @@ from scrapy import Request
 from scrapy.http import Response
 from sqlalchemy import Engine, select
 
-from crawler import runner
-from crawler.items import Attachment, Publication
+from crawler.items import Attachment, PublicationItem
+from spiders.base import SourceSpider
 from spiders.feed import FeedSpider
 from storage.db import transaction
 from storage.models import CrawlRun, Source
@@ -26,9 +26,9 @@ class EnclosureFeedSpider(FeedSpider):
     """A feed whose entries list their files as ``<enclosure>`` (as podcasts and some
     ministries do): each becomes an attachment, whatever its address."""
 
-    def parse_page(self, response: Response) -> Iterator[Publication | Request]:
+    def parse_page(self, response: Response) -> Iterator[PublicationItem | Request]:
         for found in super().parse_page(response):
-            if isinstance(found, Publication) and found.title.startswith("With a mail file"):
+            if isinstance(found, PublicationItem) and found.title.startswith("With a mail file"):
                 found.attachments = [Attachment(url="mailto:press@agency.example?subject=pdf")]
             yield found
 
@@ -36,7 +36,7 @@ class EnclosureFeedSpider(FeedSpider):
 def test_an_item_a_pipeline_stage_raised_on_is_counted_invalid_with_the_reason(
     pages: PageServer, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(runner.GENERIC_SPIDERS, "feed", EnclosureFeedSpider)
+    monkeypatch.setitem(SourceSpider.kinds, "feed", EnclosureFeedSpider)
     feed = LiveFeed(
         pages,
         [numbered(1), Entry("With a mail file", link="https://agency.example/m", date=days_ago(1))],
@@ -61,7 +61,7 @@ class SpiderWithABug(FeedSpider):
 def test_a_crawl_that_cannot_run_is_a_recorded_run_with_outcome_error(
     pages: PageServer, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(runner.GENERIC_SPIDERS, "feed", SpiderWithABug)
+    monkeypatch.setitem(SourceSpider.kinds, "feed", SpiderWithABug)
     feed = LiveFeed(pages, [numbered(1)])
     summary = crawl(make_source(urls=[feed.url]), sqlite_engine)[0]
     assert summary.outcome == "error"

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select
 
 from crawler.items import Attachment
-from crawler.items import Publication as Item
+from crawler.items import PublicationItem as Item
+from crawler.pipelines.store import store_publication_item
 from storage.db import transaction
 from storage.models import Publication
-from storage.queries import store_publication, sync_sources
+from storage.sources import sync_sources
 from tests.crawling import crawl, make_source
 from tests.servers.pages import PageServer
 from tests.trust.feeds import (
@@ -141,7 +142,9 @@ def duplicate_of(engine: Engine, *items: Item) -> list[int | None]:
     for each in items:
         with transaction(engine) as session:
             results.append(
-                store_publication(session, each, run_id=None, destinations=["console"]).duplicate_of
+                store_publication_item(
+                    session, each, run_id=None, destinations=["console"]
+                ).duplicate_of
             )
     return results
 

@@ -18,13 +18,15 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from crawler.items import Attachment
-from crawler.items import Publication as Item
+from crawler.items import PublicationItem as Item
+from crawler.pipelines.store import store_publication_item
 from crawler.sources import SourceConfig
 from crawler.web.app import create_app
 from crawler.web.settings import WebSettings
 from storage.db import transaction
 from storage.models import AlertOutbox, utcnow
-from storage.queries import RunRecord, finish_run, start_run, store_publication, sync_sources
+from storage.runs import RunRecord, finish_run, start_run
+from storage.sources import sync_sources
 from tests.crawling import make_source
 
 XSS_TITLE = "Budget <script>alert('x')</script> and <img src=x onerror=alert(1)> report"
@@ -79,7 +81,7 @@ def seed(engine: Engine) -> Seeded:
         for entry in SEED:
             url = f"https://example.org/{entry['source_id']}/{len(ids)}"
             item = Item(url=url, **entry)
-            result = store_publication(
+            result = store_publication_item(
                 session, item, run_id=runs[entry["source_id"]], destinations=["console"]
             )
             assert result.publication_id is not None

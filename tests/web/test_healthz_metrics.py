@@ -7,7 +7,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from crawler.healthz import serve_healthz
+from crawler.service.healthz import serve_healthz
 from crawler.web.metrics import healthz_metrics
 from tests.web.conftest import SEED, Seeded
 

@@ -8,11 +8,12 @@ from datetime import date, timedelta
 from alembic import command
 from sqlalchemy import Engine, delete, select, text, update
 
-from crawler.items import Publication as Item
+from crawler.items import PublicationItem as Item
+from crawler.pipelines.store import store_publication_item
 from storage import publications_read as read
 from storage.db import alembic_config, transaction, upgrade
 from storage.models import AlertOutbox, DocumentKey, Publication
-from storage.queries import store_publication, sync_sources
+from storage.sources import sync_sources
 from tests.web.conftest import Seeded
 
 
@@ -51,7 +52,7 @@ def test_short_words_are_found_when_common_and_when_rare(engine: Engine) -> None
         for n, title in enumerate(titles):
             item = Item(source_id="jp_x", url=f"https://example.org/{n}", title=title,
                         published=date(2020, 1, 1) + timedelta(days=n))  # fmt: skip
-            store_publication(session, item, run_id=None, destinations=[])
+            store_publication_item(session, item, run_id=None, destinations=[])
     newest_first = list(reversed(titles))
     assert search(engine, "電池", limit=60) == newest_first[:60]
     assert search(engine, "量産") == ["全固体電池の量産"]

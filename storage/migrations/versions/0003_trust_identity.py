@@ -109,12 +109,14 @@ def _rekey_publications(connection: Any) -> None:
         if isinstance(published_on, str):
             published_on = datetime.fromisoformat(published_on).date()
         keys = document_keys(
-            url=None if shared_url else row.url,
+            url=None if shared_url else identity_url(row.url),
             title=row.title,
             day=published_on,
             publisher=row.publisher,
             native_id=row.native_id,
-            pdf_urls=[a["url"] for a in attachments if is_pdf(a["url"], a.get("media_type"))],
+            pdf_urls=[
+                identity_url(a["url"]) for a in attachments if is_pdf(a["url"], a.get("media_type"))
+            ],
         )
         for document_key in keys:
             if document_key in claimed:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 logger = logging.getLogger(__name__)
 
 
-class CrawlBatcher:
+class DueBatches:
     """Collects the sources whose jobs fired close together and crawls them in one call.
 
     ``run(source_id)`` returns when that source's run is recorded. At most ``limit``

@@ -20,19 +20,18 @@ row (host, pid, heartbeat): ``govwatch reload`` signals that pid, ``govwatch sta
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import os
 import socket
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.errors import StorageError
-from storage import queries
-from storage.db import redact_url, transaction
+from storage.db import ping, redact_url, transaction
+from storage.leases import read_lease, touch_lease, try_advisory_lock, write_lease
 from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -58,14 +57,11 @@ class SchedulerLock:
         else:
             raise StorageError(f"govwatch run supports SQLite and PostgreSQL, not {dialect}")
         with transaction(self.engine) as session:
-            queries.write_lease(session, LEASE_NAME, hostname=self.hostname, pid=self.pid)
+            write_lease(session, LEASE_NAME, hostname=self.hostname, pid=self.pid)
 
     def _acquire_advisory_lock(self) -> None:
         connection = self.engine.connect()
-        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
-        digest = hashlib.sha256(f"govwatch.scheduler.{schema}".encode()).digest()
-        key = int.from_bytes(digest[:8], "big", signed=True)
-        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+        got = try_advisory_lock(connection)
         connection.commit()  # the lock is held by the session, not the transaction
         if not got:
             connection.close()
@@ -92,7 +88,7 @@ class SchedulerLock:
         holder = "another process"
         try:
             with transaction(self.engine) as session:
-                lease = queries.read_lease(session, LEASE_NAME)
+                lease = read_lease(session, LEASE_NAME)
                 if lease is not None:
                     holder = (
                         f"pid {lease.pid} on {lease.hostname}, "
@@ -112,7 +108,7 @@ class SchedulerLock:
         server released the lock with it)."""
         if self._connection is None:
             return
-        self._connection.execute(text("SELECT 1"))
+        ping(self._connection)
         self._connection.commit()
 
     def reacquire(self) -> None:
@@ -125,11 +121,11 @@ class SchedulerLock:
             self._drop_connection()
             self._acquire_advisory_lock()
         with transaction(self.engine) as session:
-            lease = queries.read_lease(session, LEASE_NAME)
+            lease = read_lease(session, LEASE_NAME)
             if lease is None or lease.pid != self.pid or lease.hostname != self.hostname:
-                queries.write_lease(session, LEASE_NAME, hostname=self.hostname, pid=self.pid)
+                write_lease(session, LEASE_NAME, hostname=self.hostname, pid=self.pid)
             else:
-                queries.touch_lease(session, LEASE_NAME, self.pid, heartbeat_at=utcnow())
+                touch_lease(session, LEASE_NAME, self.pid, heartbeat_at=utcnow())
 
     def _drop_connection(self) -> None:
         if self._connection is not None:
@@ -143,7 +139,7 @@ class SchedulerLock:
     def heartbeat(self, **values: object) -> None:
         """Refresh the lease row (and record a reload result or the stop time)."""
         with transaction(self.engine) as session:
-            queries.touch_lease(session, LEASE_NAME, self.pid, heartbeat_at=utcnow(), **values)
+            touch_lease(session, LEASE_NAME, self.pid, heartbeat_at=utcnow(), **values)
 
     def release(self) -> None:
         if self._connection is not None:

@@ -12,14 +12,15 @@ Three decisions shape this module:
   due → at its due time; overdue or never run → soon, spread over ``startup_spread`` so a
   restart is no stampede, and no source waits a whole interval.
 - **Sources due together share one crawl.** A job does not crawl; it hands its source to
-  :class:`crawler.batcher.CrawlBatcher` and waits. Sources handed in within ``batch_window``
-  go to one :func:`crawl_sources` call (one Scrapy crawl), which saves the start-up cost of
-  a crawl per source (figures in docs/operations.md). The job ends when its source's run is
-  recorded, so ``max_instances=1`` still means "never two runs of one source at once".
+  :class:`~crawler.service.due_batches.DueBatches` and waits. Sources handed in within
+  ``batch_window`` go to one :func:`crawl_sources` call (one Scrapy crawl), which saves the
+  start-up cost of a crawl per source (figures in docs/operations.md). The job ends when its
+  source's run is recorded, so ``max_instances=1`` still means "never two runs of one source
+  at once".
 - **A lost database is not a crawl's failure.** A crawl that cannot open or record its runs
   because the database is unreachable raises nothing into APScheduler (no traceback): it
   is handed to ``on_database_error``, and the daemon records it once the database is back
-  (crawler/outage.py).
+  (crawler/service/outage.py).
 - **A failing source is polled less often, never dropped.** After each run its next run is
   pushed back by :func:`crawler.health.backoff_factor`; the first good run restores the
   normal cadence.
@@ -41,16 +42,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.alerts.router import publication_router
 from crawler.app_config import AppConfig
-from crawler.batcher import CrawlBatcher
 from crawler.health import backoff_factor
 from crawler.runner import CrawlOptions, crawl_sources
+from crawler.service.due_batches import DueBatches
 from crawler.sources import Schedule, SourceConfig, crontab_with_day_names
-from storage import queries
 from storage.db import transaction
 from storage.models import utcnow
 from storage.run_owners import owner_for
+from storage.runs import latest_runs
+from storage.sources import set_next_runs, source_rows, sync_sources
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class SourceScheduler:
         self.database_down = False  # set by the daemon: no crawl starts while it is lost
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         settings = config.scheduler
-        self.batcher = CrawlBatcher(
+        self.due_batches = DueBatches(
             self._crawl,
             window=settings.batch_window.total_seconds(),
             limit=settings.max_concurrent_crawls,
@@ -165,7 +166,7 @@ class SourceScheduler:
 
     @property
     def running(self) -> bool:
-        return bool(self.scheduler.running) and not self.batcher.closed
+        return bool(self.scheduler.running) and not self.due_batches.closed
 
     def start(self, sources: dict[str, SourceConfig]) -> None:
         """Schedule every enabled source from its last recorded run; call on the loop."""
@@ -199,7 +200,7 @@ class SourceScheduler:
         """Stop starting runs (shutdown); crawls in flight go on."""
         if self.scheduler.running:
             self.scheduler.pause()
-        self.batcher.close()
+        self.due_batches.close()
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -210,9 +211,9 @@ class SourceScheduler:
             return
         with transaction(self.engine) as session:
             ids = [source.id for source in sources]
-            queries.sync_sources(session, [(source.id, source.name) for source in sources])
-            last_runs = queries.latest_runs(session, ids)
-            rows = queries.source_rows(session, ids)
+            sync_sources(session, [(source.id, source.name) for source in sources])
+            last_runs = latest_runs(session, ids)
+            rows = source_rows(session, ids)
         now = utcnow()
         spread = self.config.scheduler.startup_spread
         for source in sources:
@@ -244,7 +245,7 @@ class SourceScheduler:
         self._record_next_runs([source.id for source in sources])
 
     async def _job(self, source_id: str) -> None:
-        await self.batcher.run(source_id)
+        await self.due_batches.run(source_id)
 
     async def _crawl(self, source_ids: list[str]) -> None:
         sources = [self.sources[sid] for sid in source_ids if sid in self.sources]
@@ -263,7 +264,6 @@ class SourceScheduler:
                 options=CrawlOptions(
                     settings=dict(config.scheduler.crawl_settings), app_config=config
                 ),
-                router=publication_router(config),
             )
             self._back_off(source_ids)
         except SQLAlchemyError as exc:
@@ -280,7 +280,7 @@ class SourceScheduler:
     def _back_off(self, source_ids: list[str]) -> None:
         """Push the next run of failing sources back; record every next run."""
         with transaction(self.engine) as session:
-            rows = queries.source_rows(session, source_ids)
+            rows = source_rows(session, source_ids)
         now = utcnow()
         for source_id in source_ids:
             job, row = self.scheduler.get_job(source_id), rows.get(source_id)
@@ -306,4 +306,4 @@ class SourceScheduler:
             job = self.scheduler.get_job(source_id)
             next_runs[source_id] = job.next_run_time if job is not None else None
         with transaction(self.engine) as session:
-            queries.set_next_runs(session, next_runs)
+            set_next_runs(session, next_runs)

@@ -4,7 +4,7 @@
 cut): it keeps its schedule, does not start crawls it cannot record, retries the connection
 and its scheduler lock, and when the database answers again records what happened. This
 module only keeps that state, so the logic is testable without a database; the daemon
-(crawler/daemon.py) does the logging and the writes.
+(crawler/service/daemon.py) does the logging and the writes.
 
 Scheduled crawls that could not open or record their runs during the outage are kept here
 as :class:`MissedCrawl` and written as ``interrupted`` runs once the database is back.

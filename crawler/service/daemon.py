@@ -1,7 +1,7 @@
 """The ``govwatch run`` process: lock, signals, reload, alert delivery, graceful shutdown.
 
 Threads. The Twisted reactor and its asyncio loop run in the background thread that
-:mod:`crawler.reactor` starts, as for every other command; the scheduler, the crawls, the
+:mod:`crawler.service.reactor` starts, as for every other command; the scheduler, the crawls, the
 alert dispatcher and ``/healthz`` all live on that loop. The main thread holds the database
 lock, installs the signal handlers (Python runs them on the main thread only) and waits.
 Handlers forward a signal to the loop with ``call_soon_threadsafe``. Keeping the reactor
@@ -21,7 +21,7 @@ daemon keeps running: it logs one line, does not start crawls it could not recor
 ``min(scheduler.heartbeat_every, 5s)``. When the database answers again it re-takes the
 lock (or stops with exit 1 if another scheduler took it meanwhile), records the crawls the
 outage broke as ``interrupted`` runs (one per source, error naming the database), queues
-one ops notice, and carries on (crawler/outage.py).
+one ops notice, and carries on (crawler/service/outage.py).
 
 Reloading. SIGHUP (``govwatch reload`` sends it) re-reads both configuration files. A valid
 configuration is applied to the jobs at once (:meth:`SourceScheduler.apply`); an invalid one
@@ -43,7 +43,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.alerts.dispatch import dispatch_all
@@ -52,20 +52,21 @@ from crawler.app_config import AppConfig, hold_app_config, read_app_config
 from crawler.config_loader import load_sources
 from crawler.digest.schedule import weekly_digest_job
 from crawler.errors import ConfigError, GovwatchError, StorageError
-from crawler.healthz import serve_healthz
-from crawler.lease import SchedulerLock
-from crawler.outage import DatabaseOutage, MissedCrawl, describe_error
-from crawler.reactor import reactor_loop
 from crawler.runner import spider_class_for
-from crawler.scheduler import SourceScheduler, trigger_for
+from crawler.service.healthz import serve_healthz
+from crawler.service.lease import SchedulerLock
+from crawler.service.outage import DatabaseOutage, MissedCrawl, describe_error
+from crawler.service.reactor import reactor_loop
+from crawler.service.scheduler import SourceScheduler, trigger_for
 from crawler.sources import SourceConfig
 from crawler.web.inprocess import start_web
 from crawler.web.metrics import healthz_metrics
-from storage import queries
-from storage.db import redact_url, transaction
+from storage.db import ping, redact_url, transaction
 from storage.models import utcnow
+from storage.outbox import enqueue_ops_alert
 from storage.retention import prune
 from storage.run_owners import close_abandoned_runs, owner_for, record_missed_run
+from storage.runs import close_unfinished_runs
 
 logger = logging.getLogger(__name__)
 
@@ -179,19 +180,19 @@ class Daemon:
     async def _shutdown(self, tasks: list[asyncio.Task[None]], server: Any) -> None:
         timeout = self.config.scheduler.shutdown_timeout.total_seconds()
         self.scheduler.pause()
-        in_flight = self.scheduler.batcher.in_flight
+        in_flight = self.scheduler.due_batches.in_flight
         logger.info(
             "Stopping (%s): no new crawls; waiting up to %.0fs for %d in flight",
             self._stop_reason,
             timeout,
             len(in_flight),
         )
-        if not await self.scheduler.batcher.wait_idle(timeout):
-            abandoned = await self.scheduler.batcher.cancel()
+        if not await self.scheduler.due_batches.wait_idle(timeout):
+            abandoned = await self.scheduler.due_batches.cancel()
             reason = f"govwatch stopped: the crawl did not finish within {timeout:.0f}s"
             try:
                 with transaction(self.engine) as session:
-                    queries.close_unfinished_runs(
+                    close_unfinished_runs(
                         session, started_before=utcnow(), reason=reason, source_ids=abandoned
                     )
             except SQLAlchemyError as exc:  # the next start closes them (storage/run_owners)
@@ -353,7 +354,7 @@ class Daemon:
                     record_missed_run(session, source_id, started, error)
             recorded += max(len(closed), 1)
         with transaction(self.engine) as session:
-            queries.enqueue_ops_alert(
+            enqueue_ops_alert(
                 session,
                 text=(
                     f"govwatch lost its database {shown} for {_duration(began)} "
@@ -390,7 +391,7 @@ class Daemon:
 
     def _ping_database(self) -> None:
         with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            ping(connection)
 
 
 def _duration(began: Any) -> str:

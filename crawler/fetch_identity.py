@@ -1,0 +1,21 @@
+"""What every request govwatch makes says and obeys, whoever makes it.
+
+The crawl (crawler/settings.py, crawler/middlewares/safety.py) and the digest's detail-page
+fetch (crawler/digest/fetch.py) introduce themselves the same way and keep to the same hosts
+of a source; these plain values sit on the lowest floor so both can use them
+(docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from crawler import __version__
+
+USER_AGENT = (
+    f"govwatch/{__version__} (+https://github.com/govwatch/govwatch; "
+    "policy-bulletin publication monitor)"
+)
+
+
+def is_allowed_host(host: str, allowed_domains: list[str]) -> bool:
+    """``www.nsf.gov`` is allowed by ``nsf.gov`` and ``www.nsf.gov``, not by ``gov``-lookalikes."""
+    return any(host == domain or host.endswith("." + domain) for domain in allowed_domains)
