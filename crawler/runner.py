@@ -28,6 +28,7 @@ from crawler.app_config import AppConfig, load_app_config
 from crawler.errors import ConfigError, FetchError
 from crawler.health import record_health
 from crawler.items import PublicationItem
+from crawler.layout_memory import layout_loader
 from crawler.moves import settle_moves
 from crawler.outcomes import COMPLETE_OUTCOMES
 from crawler.runs import CrawlCrashed, RunState, StoreFailed
@@ -117,6 +118,7 @@ async def crawl_sources(
             backfill=options.backfill,
             alerts_enabled=options.alerts,
             suggest_layout=options.suggest_layout,
+            layout_loader=layout_loader(engine, source.id) if engine is not None else None,
         )
         for source in sources
     ]

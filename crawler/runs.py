@@ -33,6 +33,7 @@ response), ``items_invalid`` (with the reason in ``error``); so
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +41,7 @@ from sqlalchemy import Engine
 
 from crawler.errors import FeedParseError, FetchError, LayoutChanged, SourceError
 from crawler.items import PublicationItem
+from crawler.layout_memory import LayoutHistory
 from crawler.outcomes import COMPLETE_OUTCOMES
 from crawler.sources import SourceConfig
 from storage.runs import RunRecord
@@ -111,6 +113,16 @@ class RunState:
     degraded: str | None = None
     layout_suggestion: str | None = None
     suggest_layout: bool = False  # `check --suggest`: run the layout fallback regardless
+    layout_loader: Callable[[], LayoutHistory] | None = None  # set by the runner
+    _layout_history: LayoutHistory | None = field(default=None, init=False, repr=False)
+
+    def layout_history(self) -> LayoutHistory:
+        """What the database knows of this source's items, read once per run and only when a
+        spider asks; empty when the run has no database (a dry run without one)."""
+        if self._layout_history is None:
+            loader = self.layout_loader
+            self._layout_history = loader() if loader is not None else LayoutHistory.empty()
+        return self._layout_history
 
     @property
     def max_pages(self) -> int:

@@ -5,9 +5,9 @@ selectors then match nothing while the publications are still there, one per row
 module finds them the way a reader does: the repeated block of sibling elements (``li``,
 ``tr``, ``article`` … under one parent, or one level deeper) each of which carries a link
 and a date. Among such blocks it picks the one holding most of the source's *known* items
-(URLs stored from earlier runs, :mod:`storage.layout_history`), then the one whose links
-sit in the source's usual folders. What it finds is only trusted when it re-finds known
-items (``verified``); the caller alerts nothing otherwise.
+(URLs stored from earlier runs, handed over by the engine: :mod:`crawler.layout_memory`),
+then the one whose links sit in the source's usual folders. What it finds is only trusted
+when it re-finds known items (``verified``); the caller alerts nothing otherwise.
 
 Navigation, headers, footers, breadcrumbs, pagers and sidebars ("most popular",
 "related", "featured") are never read: blocks inside them are not candidates at all,
@@ -31,8 +31,8 @@ from typing import Any
 from lxml import html as lxml_html
 from parsel import Selector
 
+from crawler.layout_memory import LayoutHistory, url_folder
 from crawler.urls import canonicalize_url
-from storage.layout_history import LayoutHistory, url_folder
 
 UrlReader = Callable[[Selector], str | None]
 DateReader = Callable[[str], date | datetime | None]

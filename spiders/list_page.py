@@ -28,10 +28,10 @@ from scrapy.http import Response, TextResponse
 from crawler.dates import parse_date
 from crawler.errors import DateParseError, LayoutChanged
 from crawler.items import PublicationItem
+from crawler.layout_memory import LayoutHistory
 from crawler.sources import ListSelectors
 from spiders import fallback
 from spiders.base import SourceSpider
-from storage.layout_history import LayoutHistory, load_layout_history
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,6 @@ class ListPageSpider(SourceSpider):
     name = "list_page"
 
     _active: ListSelectors | None = None
-    _history: LayoutHistory | None = None
 
     @property
     def selectors(self) -> ListSelectors:
@@ -251,14 +250,9 @@ class ListPageSpider(SourceSpider):
     # The layout-drift fallback.
 
     def history(self) -> LayoutHistory:
-        """What the database knows of this source's items (read once per run)."""
-        if self._history is None:
-            self._history = (
-                load_layout_history(self.run.engine, self.source.id)
-                if self.run.engine is not None
-                else LayoutHistory.empty()
-            )
-        return self._history
+        """What the database knows of this source's items: handed over by the engine on the
+        run (read once per run, on first use); spiders do not read the database."""
+        return self.run.layout_history()
 
     def fallback_url(self, anchor: Selector, response: Response) -> str | None:
         """Hook: the document URL of a link the fallback found (None: not a document)."""

@@ -9,7 +9,6 @@ of the database it needs, so that no SQL lives in the crawler.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -23,27 +22,15 @@ GOOD_OUTCOMES = ("ok", "partial")
 
 
 @dataclass(frozen=True)
-class LayoutHistory:
-    """A source's known item URLs (canonical), the folders they sit in, and how many rows
-    its last good regular (non-baseline) run read."""
+class KnownItems:
+    """A source's newest stored item URLs (canonical) and how many rows its last good
+    regular (non-baseline) run read; the crawl engine turns it into the spider's memory."""
 
-    urls: frozenset[str]
-    folders: frozenset[str]
+    urls: tuple[str, ...]
     usual_rows: int | None
 
-    @classmethod
-    def empty(cls) -> LayoutHistory:
-        return cls(frozenset(), frozenset(), None)
 
-
-def url_folder(url: str) -> str:
-    """``https://h/a/b/c.html`` → ``h/a/b/``: where a source keeps its documents."""
-    parts = urlsplit(url)
-    path = parts.path.rsplit("/", 1)[0]
-    return f"{parts.hostname or ''}{path}/"
-
-
-def load_layout_history(engine: Engine, source_id: str) -> LayoutHistory:
+def load_known_items(engine: Engine, source_id: str) -> KnownItems:
     """The source's newest known items and its last good run's row count."""
     with transaction(engine) as session:
         urls = session.scalars(
@@ -62,11 +49,7 @@ def load_layout_history(engine: Engine, source_id: str) -> LayoutHistory:
             .order_by(CrawlRun.id.desc())
             .limit(1)
         )
-    return LayoutHistory(
-        urls=frozenset(urls),
-        folders=frozenset(url_folder(url) for url in urls),
-        usual_rows=usual_rows or None,
-    )
+    return KnownItems(urls=tuple(urls), usual_rows=usual_rows or None)
 
 
 def notify_layout_drift(session: Session, run: CrawlRun, destination: str) -> bool:

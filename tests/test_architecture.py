@@ -44,6 +44,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "crawler.settings",
             "crawler.safe_resolver",
             "crawler.robots_rules",
+            "crawler.layout_memory",
             "spiders",
         ),
     ),
@@ -97,8 +98,6 @@ KNOWN_DEBT: dict[tuple[str, str], str] = {
         "type-only import (TYPE_CHECKING) closing a circle with app_config, which checks the"
         " routing file it names; crawler/alerts/ belongs to the sinks branch (issue 10 item 3)"
     ),
-    ("spiders.fallback", "storage.layout_history"): "layout memory read by the fallback",
-    ("spiders.list_page", "storage.layout_history"): "layout memory read by the fallback",
 }
 
 

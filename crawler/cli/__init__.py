@@ -20,6 +20,7 @@ from crawler.cli import (
     demo,
     digest,
     docs,
+    new_source,
     publications,
     routes,
     run,
@@ -45,6 +46,7 @@ app.callback()(global_options)
 app.command("crawl")(crawl.crawl_command)
 app.command("check")(check.check_command)
 app.command("sources")(sources.sources_command)
+app.command("new-source")(new_source.new_source_command)
 app.command("demo")(demo.demo_command)
 app.command("run")(run.run_command)
 app.command("reload")(run.reload_command)

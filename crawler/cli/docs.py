@@ -6,13 +6,16 @@ column come from crawling each source against its saved pages in ``tests/fixture
 (:mod:`tests.sources.quality`, served on 127.0.0.1: no network); the "survives redesign"
 column from the mutation suite (:mod:`tests.fidelity.redesign`: each list page's saved page
 redesigned, then read by the layout fallback). ``--check`` exits 1 when the
-file is not what the generator would write, so CI fails when the docs are stale. It needs a
-source checkout (the tests folder), not an installed package.
+file is not what the generator would write, so CI fails when the docs are stale. The
+measured columns need a source checkout (the tests folder); an installed package without it
+still renders the coverage table from the configuration, says so on stderr and in the
+document's intro, and writes ``./sources.md`` (there is no docs/ folder to write into).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,12 +24,17 @@ import typer
 
 from crawler.bulletin import load_bulletin, render_coverage
 from crawler.cli.context import configured_sources, stderr
-from crawler.errors import ConfigError
+from crawler.config_loader import DEFAULT_CONFIG_DIR
 from crawler.sources import SourceConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES_DOC = ROOT / "docs" / "sources.md"
-BULLETIN = ROOT / "config" / "bulletin.yaml"
+BULLETIN = DEFAULT_CONFIG_DIR / "bulletin.yaml"
+UNMEASURED = (
+    "not measured: the tests folder (tests/sources/quality.py, tests/fidelity/redesign.py) "
+    "is not here, so the fields-extracted and survives-redesign columns and the "
+    "extraction-quality table are left out"
+)
 
 app = typer.Typer(help="Documentation generated from the configuration.", no_args_is_help=True)
 
@@ -59,30 +67,40 @@ not captured live; see each `tests/fixtures/<id>/SOURCE.md`.
 """
 
 
-def redesign_module() -> Any:
-    """:mod:`tests.fidelity.redesign` (the mutation suite's measure), from the checkout."""
-    quality_module()  # the same checkout check, and the root on sys.path
-    return importlib.import_module("tests.fidelity.redesign")
+def checkout_root() -> Path:
+    """The source checkout this module belongs to; ``$GOVWATCH_CHECKOUT_ROOT`` names another
+    (or a folder without tests/, to render as an installed package does)."""
+    return Path(os.environ.get("GOVWATCH_CHECKOUT_ROOT") or ROOT)
 
 
-def quality_module() -> Any:
-    """:mod:`tests.sources.quality`, from the checkout this module belongs to."""
-    if not (ROOT / "tests" / "sources" / "quality.py").is_file():
-        raise ConfigError(
-            "docs sources needs a source checkout: tests/sources/quality.py measures the "
-            "sources against tests/fixtures/"
-        )
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    return importlib.import_module("tests.sources.quality")
+def measurement_modules() -> tuple[Any, Any] | None:
+    """:mod:`tests.sources.quality` and :mod:`tests.fidelity.redesign` from the checkout, or
+    ``None`` when it has no tests folder (an installed wheel)."""
+    root = checkout_root()
+    needed = (
+        root / "tests" / "sources" / "quality.py",
+        root / "tests" / "fidelity" / "redesign.py",
+    )
+    if not all(path.is_file() for path in needed):
+        return None
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return (
+        importlib.import_module("tests.sources.quality"),
+        importlib.import_module("tests.fidelity.redesign"),
+    )
 
 
 def render_sources_doc(sources: dict[str, SourceConfig]) -> str:
-    """The whole of docs/sources.md for these sources."""
-    quality = quality_module()
-    results = {result.source_id: result for result in quality.measure(sources)}
+    """The whole of docs/sources.md for these sources (without the measured columns, and
+    one line on stderr saying so, when the tests folder is not there)."""
     seed = render_coverage(load_bulletin(BULLETIN, sources), sources)
-    redesign = redesign_module()
+    modules = measurement_modules()
+    if modules is None:
+        stderr.print(f"govwatch: docs sources: {UNMEASURED}", markup=False, highlight=False)
+        return render_unmeasured(sources, seed)
+    quality, redesign = modules
+    results = {result.source_id: result for result in quality.measure(sources)}
     survives = {
         source_id: redesign.measure_redesign(source_id).describe()
         for source_id in redesign.list_page_sources(sources)
@@ -113,6 +131,26 @@ def render_sources_doc(sources: dict[str, SourceConfig]) -> str:
         )
     lines += ["", QUALITY_INTRO, quality.render_table(list(results.values()))]
     return "\n".join(lines)
+
+
+def render_unmeasured(sources: dict[str, SourceConfig], seed: str) -> str:
+    """The document from the configuration alone: no fields-extracted or redesign column."""
+    note = f"*This copy was generated from the configuration alone ({UNMEASURED}).*\n"
+    lines = [INTRO, note, coverage_summary(sources), seed, "## Coverage", ""]
+    lines += [
+        "| source | country | publisher | kind | endpoint | known limits |",
+        "|---|---|---|---|---|---|",
+    ]
+    for source in sources.values():
+        name = source.id if source.enabled else f"{source.id} (disabled)"
+        cells = [
+            *(_cell(value) for value in (name, source.country, source.publisher)),
+            source.kind,
+            _endpoint(source),
+            _cell(source.notes or ""),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def coverage_summary(sources: dict[str, SourceConfig]) -> str:
@@ -151,14 +189,15 @@ def sources_doc_command(
     Example: govwatch docs sources --check
     """
     text = render_sources_doc(configured_sources())
-    current = SOURCES_DOC.read_text(encoding="utf-8") if SOURCES_DOC.is_file() else ""
+    root = checkout_root()
+    target = root / "docs" / "sources.md" if (root / "docs").is_dir() else Path("sources.md")
+    shown = target.relative_to(root) if target.is_absolute() else target
+    current = target.read_text(encoding="utf-8") if target.is_file() else ""
     if check:
         if current != text:
-            stderr.print(
-                f"{SOURCES_DOC.relative_to(ROOT)} is out of date: run `govwatch docs sources`"
-            )
+            stderr.print(f"{shown} is out of date: run `govwatch docs sources`")
             raise typer.Exit(1)
-        print(f"{SOURCES_DOC.relative_to(ROOT)} is current")
+        print(f"{shown} is current")
         return
-    SOURCES_DOC.write_text(text, encoding="utf-8")
-    print(f"Wrote {SOURCES_DOC.relative_to(ROOT)} ({len(text.splitlines())} lines)")
+    target.write_text(text, encoding="utf-8")
+    print(f"Wrote {shown} ({len(text.splitlines())} lines)")

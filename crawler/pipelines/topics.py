@@ -18,13 +18,17 @@ from crawler.pipelines.run_aware import RunAware
 
 
 class TopicsPipeline(RunAware):
+    """The topic words come from the routing file of the app configuration the crawl was
+    started with (``CrawlOptions.app_config`` on the crawl's BatchSpider, as the store
+    pipeline routes with it), so topics and routes agree; a crawl started without one (a
+    check) reads the configuration from disk."""
+
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         # Read once per crawl: a broken routing file stops the crawl with file:line, before
         # any item is stored without its topics.
-        self.matcher = TopicMatcher.from_routing(
-            load_routing(default_routing_path(load_app_config()))
-        )
+        config = self.batch.app_config or load_app_config()
+        self.matcher = TopicMatcher.from_routing(load_routing(default_routing_path(config)))
 
     def process_item(self, item: PublicationItem) -> PublicationItem:
         found = self.matcher.topics_of(item.title, item.summary)

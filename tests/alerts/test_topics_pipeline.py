@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 
@@ -64,3 +65,35 @@ def test_crawled_items_get_topics_and_go_to_the_matching_channels(
         "slack:#policy-alerts",
         "slack:#semis",
     ]
+
+
+def test_topics_come_from_the_routing_file_of_the_crawls_own_config(
+    pages: PageServer, sqlite_engine: Engine, config: AppConfig, tmp_path: Path
+) -> None:
+    """The daemon's held configuration names a routing file the disk's config does not:
+    the topics follow the crawl's configuration, as its routes do."""
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(
+        "topics:\n  Forestry: {words: [forest]}\n"
+        "routes:\n  - name: woods\n    match: {topics: [Forestry]}\n"
+        "    channels: ['#woods']\n",
+        encoding="utf-8",
+    )
+    held = config.model_copy(
+        update={"slack": config.slack.model_copy(update={"routing_file": routing})}
+    )
+    feed = rss([entry(1, "Forest trail maintenance", "Summer schedule.")])
+    url = pages.route("/feed.xml", Route(feed, content_type="application/rss+xml"))
+    [summary] = run_on_reactor(
+        crawl_sources(
+            [make_source(urls=[url])],
+            engine=sqlite_engine,
+            options=CrawlOptions(backfill=True, settings=TEST_SETTINGS, app_config=held),
+        ),
+        timeout=120,
+    )
+    assert summary.outcome == "ok", summary.error
+    with transaction(sqlite_engine) as session:
+        [publication] = session.scalars(select(Publication)).all()
+    assert publication.topics == ["Forestry"]
+    assert [row.destination for row in outbox(sqlite_engine)] == ["slack:#woods"]

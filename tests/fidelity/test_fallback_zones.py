@@ -9,8 +9,8 @@ from parsel import Selector
 
 from crawler.dates import parse_date
 from crawler.errors import DateParseError
+from crawler.layout_memory import LayoutHistory, url_folder
 from spiders.fallback import extract
-from storage.layout_history import LayoutHistory, url_folder
 
 BASE = "https://www.example.gov/news/"
 KNOWN = [f"https://www.example.gov/news/2026/item-{n}.html" for n in (1, 2, 3)]
