@@ -175,8 +175,14 @@ def _zone_name(local: datetime) -> str:
     return f"UTC{sign}{hours:02d}:{rest:02d}" if rest else f"UTC{sign}{hours:02d}"
 
 
-def alert_message(publication: Publication, source: SourceFacts | None = None) -> AlertMessage:
-    """The publication view: every sink renders this, and only this."""
+def alert_message(
+    publication: Publication,
+    source: SourceFacts | None = None,
+    *,
+    web_base_url: str | None = None,
+) -> AlertMessage:
+    """The publication view: every sink renders this, and only this. With ``web_base_url``
+    (``web.base_url`` in govwatch.yaml) it links the publication's page in govwatch web."""
     facts = source or SOURCES.get(publication.source_id)
     name = facts.name if facts else publication.source_id
     when = describe_date(publication, facts.timezone if facts else None)
@@ -190,6 +196,8 @@ def alert_message(publication: Publication, source: SourceFacts | None = None) -
         ("Source", name),
         ("ID", str(publication.id)),
     ]
+    if web_base_url:
+        fields.append(("In govwatch", f"{web_base_url.rstrip('/')}/publications/{publication.id}"))
     attachments = [
         AttachmentView(
             title=str(a.get("title") or a.get("media_type") or "attachment"),

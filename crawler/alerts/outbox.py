@@ -141,6 +141,7 @@ class SinkPass:
     def __init__(self, engine: Engine, config: AppConfig, sink: Sink, *, bursts: bool = True):
         self.engine = engine
         self.settings = config.slack
+        self.web_base_url = config.web.base_url  # links each alert to its page in govwatch web
         self.sink = sink
         self.threshold = self.settings.burst_threshold if bursts else NO_BURSTS
         self.ops = OpsNotices(engine, config, sink)
@@ -307,7 +308,7 @@ class SinkPass:
                     f"publication_missing: publication {row.publication_id} is gone",
                     "message",
                 )
-            view = alert_message(publication)
+            view = alert_message(publication, web_base_url=self.web_base_url)
         else:
             data = row.payload or {}
             notice = OpsNotice(
@@ -325,7 +326,10 @@ class SinkPass:
             source_id=str(unit.burst_source),
             total=len(unit.rows),
             outbox_ids=[row.id for row in unit.rows],
-            newest_first=[alert_message(p) for p in newest_first(unit, self.publications)],
+            newest_first=[
+                alert_message(p, web_base_url=self.web_base_url)
+                for p in newest_first(unit, self.publications)
+            ],
         )
 
     def _claim(self, rows: list[AlertOutbox]) -> bool:
