@@ -308,11 +308,15 @@ def test_the_walker_sees_function_level_and_type_checking_imports() -> None:
 
 
 def test_report_floors(capsys: pytest.CaptureFixture[str]) -> None:
-    """Print the house (visible with ``pytest -s``): floors, module counts, owed arrows."""
+    """Print the house (visible with ``pytest -s``): floors, module counts, owed arrows.
+    The counts must add up to every module, or the report hides one."""
+    counted = 0
     for index, (label, _) in enumerate(FLOORS):
         height = len(FLOORS) - 1 - index
         count = sum(1 for name in MODULES if floor_of(name) == height)
+        counted += count
         print(f"floor {height}: {label}: {count} modules")
+    assert counted == len(MODULES), f"the report counts {counted} of {len(MODULES)} modules"
     print(f"{len(_internal())} internal arrows, {len(KNOWN_DEBT)} known debt")
     for (a, b), why in sorted(KNOWN_DEBT.items()):
         print(f"  debt {a} -> {b}: {why}")

@@ -95,9 +95,13 @@ def test_the_daemon_rides_out_a_database_outage(
         proxy.stop()
         assert [run.outcome for run in runs(direct, "xx_slow")] == ["running"]
         wait_until(lambda: "is unreachable" in daemon.log(), "the daemon to notice")
+        steady_requests = len(pages.hits("/steady.xml"))
         time.sleep(OUTAGE_SECONDS)
         assert daemon.process is not None
         assert daemon.process.poll() is None, daemon.log()
+        # The steady source is due every second: no crawl of it starts while the database
+        # is lost (docs/operations.md).
+        assert len(pages.hits("/steady.xml")) == steady_requests, "a crawl started in the outage"
         proxy.start()
 
         wait_until(lambda: "reachable again" in daemon.log(), "the daemon to reconnect")

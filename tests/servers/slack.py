@@ -96,6 +96,11 @@ class FakeSlack(LocalServer):
         with self.lock:
             self.state.failures[method].extend([failure] * times)
 
+    def stop_failing(self, method: str) -> None:
+        """Drop the failures still queued for ``method``: that API works again."""
+        with self.lock:
+            self.state.failures[method].clear()
+
     # --- what happened ---------------------------------------------------------------
     def calls(self, method: str) -> list[SlackRequest]:
         with self.lock:

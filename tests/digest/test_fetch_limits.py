@@ -1,0 +1,71 @@
+"""The detail-page client's limits that docs/digest.md promises: at most 2 MB a page, at most
+3 redirects, one request per host per ``delay``. Real HTTP on 127.0.0.1; the pause is read
+from the client's own ``sleep`` (what it asked to wait), never from a clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from crawler.digest.fetch import MAX_BYTES, DetailFetcher, Refused
+from crawler.sources import SourceConfig
+from tests.crawling import make_source
+from tests.servers.pages import PageServer, Route
+
+PAGE = b"<html><body><article><p>A page.</p></article></body></html>"
+
+
+def fetcher(
+    pages: PageServer, delay: float, sleep: Callable[[float], None] = time.sleep
+) -> tuple[DetailFetcher, SourceConfig]:
+    source = make_source(id="xx_detail", urls=[pages.url("/")])
+    return DetailFetcher({"xx_detail": source}, delay=delay, sleep=sleep), source
+
+
+def test_a_page_over_2_mb_is_refused_and_one_of_2_mb_is_read(pages: PageServer) -> None:
+    assert MAX_BYTES == 2 * 1024 * 1024
+    padded = PAGE + b" " * (MAX_BYTES - len(PAGE))
+    fits = pages.route("/fits.html", Route(padded))
+    too_big = pages.route("/too-big.html", Route(padded + b" "))
+    client, source = fetcher(pages, delay=0)
+    html, _ = client.get(fits, source)
+    assert len(html) == MAX_BYTES
+    with pytest.raises(Refused, match="is larger than 2 MB"):
+        client.get(too_big, source)
+
+
+def redirects(pages: PageServer, count: int) -> str:
+    """A chain of ``count`` redirects ending on a page; returns the first URL."""
+    final = pages.route(f"/chain{count}/end.html", Route(PAGE))
+    target = final
+    for hop in range(count, 0, -1):
+        target = pages.route(
+            f"/chain{count}/hop{hop}.html", Route(status=302, headers={"Location": target})
+        )
+    return target
+
+
+def test_three_redirects_are_followed_and_a_fourth_is_refused(pages: PageServer) -> None:
+    client, source = fetcher(pages, delay=0)
+    html, final = client.get(redirects(pages, 3), source)
+    assert final == pages.url("/chain3/end.html")
+    assert "A page." in html
+    with pytest.raises(Refused, match="more than 3 redirects"):
+        client.get(redirects(pages, 4), source)
+    assert not [r for r in pages.requests if r.path == "/chain4/end.html"]
+
+
+def test_each_request_to_a_host_after_the_first_waits_its_turn(pages: PageServer) -> None:
+    first = pages.route("/one.html", Route(PAGE))
+    second = pages.route("/two.html", Route(PAGE))
+    waits: list[float] = []
+    # A delay far longer than the requests take: each later request must ask to wait.
+    client, source = fetcher(pages, delay=60.0, sleep=waits.append)
+    client.get(first, source)
+    client.get(second, source)
+    # robots.txt, /one.html, /two.html: the first goes at once, the other two wait.
+    assert [r.path for r in pages.requests] == ["/robots.txt", "/one.html", "/two.html"]
+    assert len(waits) == 2
+    assert all(0 < wait <= 60.0 for wait in waits), waits
