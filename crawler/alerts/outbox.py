@@ -257,12 +257,18 @@ class SinkPass:
 
     def _unexpected(self, destination: str, rows: list[AlertOutbox], exc: Exception) -> None:
         """Keep the rows pending with the error and a backoff; one log line; counted."""
-        reason = unexpected(exc)
+        self.report.errors += 1
+        self._retry_later(destination, rows, unexpected(exc), logging.ERROR)
+
+    def _retry_later(
+        self, destination: str, rows: list[AlertOutbox], reason: str, level: int
+    ) -> None:
+        """Keep the rows pending with ``reason`` and the next backoff; one log line."""
         wait = backoff(self.settings, max((row.attempts for row in rows), default=1))
         _settle(self.engine, rows, last_error=reason, next_attempt_at=utcnow() + wait)
         self.report.retrying += len(rows)
-        self.report.errors += 1
-        logger.error(
+        logger.log(
+            level,
             "Alerts to %s not delivered, retrying in %s: %s",
             destination,
             wait,
@@ -358,16 +364,7 @@ class SinkPass:
     ) -> Next:
         scope = scope_of(exc)
         if scope == "transient":
-            wait = backoff(self.settings, max((row.attempts for row in rows), default=1))
-            _settle(self.engine, rows, last_error=exc.reason, next_attempt_at=utcnow() + wait)
-            self.report.retrying += len(rows)
-            logger.warning(
-                "Alerts to %s not delivered, retrying in %s: %s",
-                destination,
-                wait,
-                exc.reason,
-                extra={"outbox_id": rows[0].id if rows else None, "destination": destination},
-            )
+            self._retry_later(destination, rows, exc.reason, logging.WARNING)
             retry_after = isinstance(exc, SinkError) and exc.retry_after is not None
             rate_limited = isinstance(exc, SinkError) and exc.code == "ratelimited"
             if retry_after or rate_limited or not self.sink.shared_service:

@@ -9,7 +9,8 @@ as every crawl (crawler/middlewares/safety.py):
   :func:`crawler.address_ranges.forbidden_reason` (private, loopback, link-local …
   refused unless the source has ``allow_private_network``), and the connection is made to
   the address that was judged (no second lookup, so DNS rebinding cannot slip in);
-- redirects (at most 3) are checked the same way; robots.txt is obeyed (``ROBOTSTXT_OBEY``);
+- redirects (at most 3) are checked the same way; robots.txt is obeyed with the crawl's
+  rules (:class:`crawler.robots_rules.RobotsRules`, ``ROBOTSTXT_OBEY``);
 - govwatch's User-Agent, a timeout, at most 2 MB per page, one request per host per
   ``delay`` seconds.
 
@@ -23,7 +24,6 @@ import http.client
 import socket
 import ssl
 import time
-import urllib.robotparser
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 from crawler.address_ranges import forbidden_reason, parse_address
 from crawler.digest.key_points import extract_main_text
 from crawler.fetch_identity import USER_AGENT, is_allowed_host
+from crawler.robots_rules import RobotsRules
 from crawler.sources import SourceConfig
 from storage.models import Publication
 
@@ -51,7 +52,7 @@ class DetailFetcher:
     timeout: float = 20.0
     sleep: Callable[[float], None] = time.sleep
     _last: dict[str, float] = field(default_factory=dict)
-    _robots: dict[str, urllib.robotparser.RobotFileParser | None] = field(default_factory=dict)
+    _robots: dict[str, RobotsRules | None] = field(default_factory=dict)
 
     def __call__(
         self, publications: Sequence[Publication]
@@ -75,8 +76,9 @@ class DetailFetcher:
 
     def get(self, url: str, source: SourceConfig) -> tuple[str, str]:
         """The page's HTML and its final URL, after the checks and redirects above."""
-        if not self._robots_allow(url, source):
-            raise Refused(f"robots.txt of {urlsplit(url).hostname} disallows {url}")
+        refusal = self._robots_refusal(url, source)
+        if refusal is not None:
+            raise Refused(f"{url}: {refusal}")
         for _ in range(MAX_REDIRECTS + 1):
             status, headers, body = self._request(url, source)
             if status in (301, 302, 303, 307, 308) and headers.get("location"):
@@ -88,21 +90,22 @@ class DetailFetcher:
             return body.decode(charset, errors="replace"), url
         raise Refused(f"more than {MAX_REDIRECTS} redirects from {url}")
 
-    def _robots_allow(self, url: str, source: SourceConfig) -> bool:
+    def _robots_refusal(self, url: str, source: SourceConfig) -> str | None:
+        """Why robots.txt forbids ``url`` (the crawl's own rules, crawler/robots_rules.py),
+        or None. A robots.txt that could not be fetched at all decides nothing, as in the
+        crawl; the page request that follows meets the same fault and says so."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._robots:
-            parser: urllib.robotparser.RobotFileParser | None = None
+            rules: RobotsRules | None = None
             try:
                 status, _, body = self._request(origin + "/robots.txt", source)
-                if status == 200:
-                    parser = urllib.robotparser.RobotFileParser()
-                    parser.parse(body.decode("utf-8", errors="replace").splitlines())
+                rules = RobotsRules(origin, status, body.decode("utf-8", errors="replace"))
             except Refused:
-                parser = None  # no robots.txt to read: allowed, as Scrapy does
-            self._robots[origin] = parser
-        parser = self._robots[origin]
-        return parser is None or parser.can_fetch(USER_AGENT, url)
+                rules = None
+            self._robots[origin] = rules
+        rules = self._robots[origin]
+        return rules.refusal(url, USER_AGENT) if rules is not None else None
 
     def _request(self, url: str, source: SourceConfig) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(url)

@@ -9,16 +9,18 @@ its thread pool, which suits the synchronous SQLAlchemy sessions used everywhere
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -28,6 +30,7 @@ from crawler.web.metrics import metrics_registry, render_metrics
 from crawler.web.settings import WebSettings
 from crawler.web.state import STATIC_DIR, WebState, template_environment
 
+logger = logging.getLogger(__name__)
 SESSION_COOKIE = "govwatch_session"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -57,6 +60,16 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
         return response
+
+
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database not answering (down, unreachable, locked) is one clear line for the
+    reader and one log line for ops, not a bare 500 and a traceback."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    logger.error("govwatch web: the database did not answer for %s: %s", request.url.path, reason)
+    return PlainTextResponse(
+        "The database is not answering; try again in a moment.", status_code=503
+    )
 
 
 def create_app(
@@ -94,6 +107,10 @@ def create_app(
         ),
         Middleware(SecurityHeaders, settings=settings),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={OperationalError: database_unavailable},
+    )
     app.state.web = state
     return app

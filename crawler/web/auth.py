@@ -37,9 +37,26 @@ def verify_password(password: str, stored: str | None) -> bool:
         computed = hashlib.scrypt(
             password.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p)
         )
+        expected = _unb64(digest)
     except ValueError:
         return False
-    return hmac.compare_digest(computed, _unb64(digest))
+    return hmac.compare_digest(computed, expected)
+
+
+def hash_problem(stored: str) -> str | None:
+    """Why ``stored`` is not a hash :func:`hash_password` makes, in words, or None: caught
+    at start-up, so a mistyped hash is one clear line instead of a login that always fails."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return "it is not of the form scrypt$n$r$p$salt$digest"
+    if not all(part.isdigit() for part in parts[1:4]):
+        return "its n, r and p are not whole numbers"
+    try:
+        _unb64(parts[4])
+        _unb64(parts[5])
+    except ValueError:
+        return "its salt or digest is not base64"
+    return None
 
 
 def csrf_token(request: Request) -> str:

@@ -9,6 +9,7 @@ item; the stored publication is never changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +22,7 @@ from crawler.app_config import AppConfig, load_app_config
 from crawler.digest.build import pending, pull_in
 from crawler.digest.period import Period
 from crawler.digest.publish import MAX_LEADS, DigestError, approve, publish, reopen
-from crawler.digest.render import render_html, render_markdown, sections
+from crawler.digest.render import Section, render_html, render_markdown, sections
 from crawler.outcomes import FAILED_OUTCOMES
 from crawler.web import auth
 from crawler.web.state import web_state
@@ -241,46 +242,33 @@ async def change_state(request: Request) -> Response:
     return _back(request)
 
 
-def _outputs(request: Request) -> tuple[Digest, list[Any]] | Response:
-    state = web_state(request)
-    digest_id = int(request.path_params["digest_id"])
-    with transaction(state.engine) as session:
-        digest = store.get_digest(session, digest_id)
-        if digest is None:
-            return state.render(
-                request, "not_found.html", status_code=404, what=f"digest {digest_id}"
-            )
-        return digest, sections(session, digest)
+def _output(
+    render: Callable[[Digest, list[Section]], str], media: str, suffix: str
+) -> Callable[[Request], Response]:
+    """One handler per output format: same login, lookup and download name for each."""
+
+    def handler(request: Request) -> Response:
+        if (gate := _login_first(request)) is not None:
+            return gate
+        state = web_state(request)
+        digest_id = int(request.path_params["digest_id"])
+        with transaction(state.engine) as session:
+            digest = store.get_digest(session, digest_id)
+            if digest is None:
+                return state.render(
+                    request, "not_found.html", status_code=404, what=f"digest {digest_id}"
+                )
+            body = render(digest, sections(session, digest))
+        response = Response(body, media_type=media)
+        if request.query_params.get("download"):
+            name = "digest-" + digest.label.replace("..", "_to_") + suffix
+            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    return handler
 
 
-def _download(request: Request, body: str, media: str, suffix: str, label: str) -> Response:
-    response = Response(body, media_type=media)
-    if request.query_params.get("download"):
-        name = "digest-" + label.replace("..", "_to_") + suffix
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-def digest_html(request: Request) -> Response:
-    """The bulletin page (as published; a draft shows what publishing would write)."""
-    if (gate := _login_first(request)) is not None:
-        return gate
-    found = _outputs(request)
-    if isinstance(found, Response):
-        return found
-    digest, parts = found
-    return _download(
-        request, render_html(digest, parts), "text/html; charset=utf-8", ".html", digest.label
-    )
-
-
-def digest_markdown(request: Request) -> Response:
-    if (gate := _login_first(request)) is not None:
-        return gate
-    found = _outputs(request)
-    if isinstance(found, Response):
-        return found
-    digest, parts = found
-    return _download(
-        request, render_markdown(digest, parts), "text/markdown; charset=utf-8", ".md", digest.label
-    )
+# The bulletin page (as published; a draft shows what publishing would write) and its
+# Markdown twin.
+digest_html = _output(render_html, "text/html; charset=utf-8", ".html")
+digest_markdown = _output(render_markdown, "text/markdown; charset=utf-8", ".md")

@@ -39,7 +39,8 @@ def start_web(
 ) -> InProcessWeb | None:
     """Serve the web app when the section enables it; None when it does not.
 
-    Raises ConfigError for a non-loopback bind without a password hash, StorageError when
+    Raises ConfigError for a non-loopback bind without a password hash or for a malformed
+    hash, StorageError when
     the port cannot be bound.
     """
     if not section.enabled:

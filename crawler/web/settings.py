@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.errors import ConfigError
+from crawler.web.auth import hash_problem
 
 PASSWORD_HASH_ENV = "GOVWATCH_WEB_PASSWORD_HASH"  # noqa: S105 (a variable name)
 PASSWORD_HASH_FILE_ENV = "GOVWATCH_WEB_PASSWORD_HASH_FILE"  # noqa: S105
@@ -62,6 +63,11 @@ def web_settings(host: str, port: int, password_hash_file: Path | None = None) -
         raise ConfigError(
             f"govwatch web on {host} must have a login: set {PASSWORD_HASH_ENV} (make one with "
             "`govwatch web --hash-password`) or bind 127.0.0.1"
+        )
+    if password_hash and (problem := hash_problem(password_hash)) is not None:
+        raise ConfigError(
+            f"the web password hash is unusable: {problem} (make one with "
+            "`govwatch web --hash-password`)"
         )
     secret = os.environ.get(SECRET_KEY_ENV) or secrets.token_urlsafe(32)
     return WebSettings(host=host, port=port, password_hash=password_hash, secret_key=secret)

@@ -187,3 +187,48 @@ def test_robots_txt_is_obeyed(engine: Engine, pages: PageServer) -> None:
     assert "robots.txt" in str(text.error)
     assert [r.path for r in pages.requests] == ["/robots.txt"]
     assert "govwatch" in pages.requests[0].headers.get("User-Agent", "")
+
+
+def test_robots_txt_follows_the_crawls_rules(engine: Engine, pages: PageServer) -> None:
+    """The crawl's robots.txt rules (crawler/robots_rules.py), not a second reading of them:
+    a wildcard path rule is honoured, as Protego honours it in the crawl."""
+    pages.route(
+        "/robots.txt", Route(b"User-agent: *\nDisallow: /*.html$\n", content_type="text/plain")
+    )
+    body = (FIXTURES / "detail_en.html").read_bytes()
+    url = pages.route("/news/detail.html", Route(body))
+    ids = store_entries(
+        engine, [("en", at(24), {"source_id": "xx_detail", "title": TITLES["en"], "url": url})]
+    )
+    source = make_source(id="xx_detail", urls=[pages.url("/")])
+    build_digest(
+        engine,
+        week("2026-W48"),
+        now=at(30),
+        fetch_texts=DetailFetcher({"xx_detail": source}, delay=0),
+    )
+    with transaction(engine) as session:
+        text = store.main_texts(session, [ids["en"]])[ids["en"]]
+    assert "robots.txt" in str(text.error)
+    assert [r.path for r in pages.requests] == ["/robots.txt"]
+
+
+def test_an_unreachable_robots_txt_fetches_nothing(engine: Engine, pages: PageServer) -> None:
+    """A robots.txt answering 5xx grants nothing (RFC 9309), as in the crawl."""
+    pages.route("/robots.txt", Route(b"busy", status=503, content_type="text/plain"))
+    body = (FIXTURES / "detail_en.html").read_bytes()
+    url = pages.route("/news/detail.html", Route(body))
+    ids = store_entries(
+        engine, [("en", at(24), {"source_id": "xx_detail", "title": TITLES["en"], "url": url})]
+    )
+    source = make_source(id="xx_detail", urls=[pages.url("/")])
+    build_digest(
+        engine,
+        week("2026-W48"),
+        now=at(30),
+        fetch_texts=DetailFetcher({"xx_detail": source}, delay=0),
+    )
+    with transaction(engine) as session:
+        text = store.main_texts(session, [ids["en"]])[ids["en"]]
+    assert "HTTP 503" in str(text.error)
+    assert [r.path for r in pages.requests] == ["/robots.txt"]

@@ -87,3 +87,19 @@ def test_plain_forms_edit_approve_and_publishing_twice_posts_once(site: DigestSi
     markdown = browser.get(f"{path}/digest.md").body
     assert markdown.count("| Title (publisher / date) | Key points |") == 3
     assert (site.output_dir / "digest-2026-W48.md").read_text(encoding="utf-8") == markdown
+
+
+def test_the_outputs_download_under_the_digest_label_and_a_missing_digest_is_404(
+    site: DigestSite,
+) -> None:
+    browser = logged_in(site.base)
+    path = f"/digests/{site.digest_id}"
+    for suffix, media in ((".html", "text/html"), (".md", "text/markdown")):
+        answer = browser.get(f"{path}/digest{suffix}?download=1")
+        assert answer.status == 200
+        assert answer.headers["Content-Type"].startswith(media)
+        assert answer.headers["Content-Disposition"] == (
+            f'attachment; filename="digest-2026-W48{suffix}"'
+        )
+        assert "Content-Disposition" not in browser.get(f"{path}/digest{suffix}").headers
+        assert browser.get(f"/digests/{site.digest_id + 999}/digest{suffix}").status == 404

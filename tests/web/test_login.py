@@ -128,3 +128,22 @@ def test_non_loopback_bind_without_a_password_is_a_config_error(
     monkeypatch.setenv(PASSWORD_HASH_ENV, hash_password("x"))
     assert web_settings("0.0.0.0", 8080).read_needs_login
     assert not web_settings("127.0.0.1", 8080).read_needs_login
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "$2y$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",  # bcrypt (htpasswd)
+        "scrypt$16384$8$one$c2FsdA$ZGlnZXN0",
+        "scrypt$16384$8$1$a$ZGlnZXN0",
+    ],
+)
+def test_a_malformed_password_hash_is_one_clear_config_error(
+    monkeypatch: pytest.MonkeyPatch, stored: str
+) -> None:
+    monkeypatch.setenv(PASSWORD_HASH_ENV, stored)
+    with pytest.raises(ConfigError, match="password hash is unusable: it"):
+        web_settings("0.0.0.0", 8080)
+    with pytest.raises(ConfigError, match="--hash-password"):
+        web_settings("127.0.0.1", 8080)
+    assert not verify_password("anything", stored)
