@@ -75,7 +75,7 @@ class RunSummary:
     items: list[PublicationItem] = field(default_factory=list)
     items_duplicate: int = 0
     items_moved: int = 0
-    repeated: int = 0  # entries repeated within one response, emitted once
+    repeated: int = 0  # entries repeated within one response (part of items_duplicate)
     unknown_types: dict[str, int] = field(default_factory=dict)  # type labels not mapped
     layout_suggestion: str | None = None  # selectors the layout fallback suggests (YAML)
 

@@ -136,9 +136,11 @@ class RunState:
         """An item reached the pipelines but cannot be stored (already counted as parsed)."""
         self.invalid.append(f"{url or '(no url)'}: {reason}")
 
-    def note_duplicate(self) -> None:
+    def note_repeated(self) -> None:
         """An entry repeated within one response: emitted once; the repeat is a parsed
-        entry that ends as a duplicate, so the counts still add up."""
+        entry that ends as a duplicate, so the counts still add up. (Duplicates found when
+        storing are counted by the store pipeline; ``repeated`` is the in-response share
+        of ``items_duplicate``, shown by ``check``.)"""
         self.repeated += 1
         self.items_parsed += 1
         self.items_duplicate += 1
