@@ -158,8 +158,8 @@ class RunState:
         return len(self.invalid), self.items_parsed, self.repeated, self.items_duplicate
 
     def restore(self, mark: tuple[int, int, int, int]) -> None:
-        del self.invalid[mark[0] :]
-        self.items_parsed, self.repeated, self.items_duplicate = mark[1], mark[2], mark[3]
+        invalid, self.items_parsed, self.repeated, self.items_duplicate = mark
+        del self.invalid[invalid:]
 
     def reject(self, url: str | None, reason: str) -> None:
         """A row the spider found but could not turn into an item (e.g. an unreadable date)."""
