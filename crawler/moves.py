@@ -31,15 +31,18 @@ def is_a_move(run: RunState, moving: list[MoveCandidate], staying: int) -> bool:
 
 
 def settle_moves(run: RunState, ops_destination: str) -> None:
-    """Record the run's candidates as moved or as new (see the module docstring)."""
-    candidates, run.move_candidates = run.move_candidates, []
+    """Record the run's candidates as moved or as new (see the module docstring).
+
+    A candidate leaves ``run.move_candidates`` only once it is counted, so if this raises,
+    the list holds exactly the candidates still uncounted (the runner counts them invalid).
+    """
+    candidates = run.move_candidates
     if not candidates or run.engine is None:
         return
     moving = [c for c in candidates if c.known_key not in run.seen_doc_keys]
     staying = [c for c in candidates if c.known_key in run.seen_doc_keys]
     if not is_a_move(run, moving, len(staying)):
-        for candidate in candidates:
-            store_item(run, candidate.item, candidate.destinations)
+        _store_as_new(run)
         return
     with transaction(run.engine) as session:
         for candidate in moving:
@@ -59,11 +62,19 @@ def settle_moves(run: RunState, ops_destination: str) -> None:
         )
     run.items_duplicate += len(moving)
     run.items_moved += len(moving)
+    run.move_candidates = staying
     logger.warning(
         "Source %s: %d publications moved to new addresses",
         run.source.id,
         len(moving),
         extra={"source_id": run.source.id, "run_id": run.run_id, "moved": len(moving)},
     )
-    for candidate in staying:
+    _store_as_new(run)
+
+
+def _store_as_new(run: RunState) -> None:
+    """Store each remaining candidate as a new publication, dropping it once counted."""
+    while run.move_candidates:
+        candidate = run.move_candidates[0]
         store_item(run, candidate.item, candidate.destinations)
+        run.move_candidates.pop(0)

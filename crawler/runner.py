@@ -75,7 +75,7 @@ class RunSummary:
     items: list[PublicationItem] = field(default_factory=list)
     items_duplicate: int = 0
     items_moved: int = 0
-    repeated: int = 0  # entries repeated within one response, emitted once
+    repeated: int = 0  # entries repeated within one response (part of items_duplicate)
     unknown_types: dict[str, int] = field(default_factory=dict)  # type labels not mapped
     layout_suggestion: str | None = None  # selectors the layout fallback suggests (YAML)
 
@@ -201,17 +201,16 @@ def _crash_text(exc: BaseException) -> str:
 
 
 def _settle(state: RunState, destination: str) -> None:
-    """Settle the run's move candidates; if that fails, they count invalid and the run fails."""
-    pending = list(state.move_candidates)
+    """Settle the run's move candidates; if that fails, those not yet counted (still in
+    ``move_candidates``, see :func:`settle_moves`) count invalid and the run fails."""
     try:
         settle_moves(state, destination)
     except Exception as exc:
         logger.exception("Settling moved publications of %s failed", state.source.id)
         reason = f"could not be stored: {type(exc).__name__}: {exc}"
-        uncounted = state.items_parsed - state.items_new - state.items_duplicate
-        uncounted -= len(state.invalid)
-        for candidate in pending[len(pending) - min(max(uncounted, 0), len(pending)) :]:
+        for candidate in state.move_candidates:
             state.note_invalid(candidate.item.url, reason)
+        state.move_candidates = []
         state.fail(StoreFailed(state.source.id, None, reason))
 
 

@@ -136,9 +136,11 @@ class RunState:
         """An item reached the pipelines but cannot be stored (already counted as parsed)."""
         self.invalid.append(f"{url or '(no url)'}: {reason}")
 
-    def note_duplicate(self) -> None:
+    def note_repeated(self) -> None:
         """An entry repeated within one response: emitted once; the repeat is a parsed
-        entry that ends as a duplicate, so the counts still add up."""
+        entry that ends as a duplicate, so the counts still add up. (Duplicates found when
+        storing are counted by the store pipeline; ``repeated`` is the in-response share
+        of ``items_duplicate``, shown by ``check``.)"""
         self.repeated += 1
         self.items_parsed += 1
         self.items_duplicate += 1
@@ -156,8 +158,8 @@ class RunState:
         return len(self.invalid), self.items_parsed, self.repeated, self.items_duplicate
 
     def restore(self, mark: tuple[int, int, int, int]) -> None:
-        del self.invalid[mark[0] :]
-        self.items_parsed, self.repeated, self.items_duplicate = mark[1], mark[2], mark[3]
+        invalid, self.items_parsed, self.repeated, self.items_duplicate = mark
+        del self.invalid[invalid:]
 
     def reject(self, url: str | None, reason: str) -> None:
         """A row the spider found but could not turn into an item (e.g. an unreadable date)."""

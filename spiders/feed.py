@@ -55,7 +55,7 @@ class FeedSpider(SourceSpider):
             # A feed that repeats an entry (same guid, or same link without one) lists it once.
             key = str(entry.get("id") or entry.get("link") or "")
             if key and key in seen:
-                self.run.note_duplicate()
+                self.run.note_repeated()
                 continue
             seen.add(key)
             item = self.item_or_reject(self.entry_to_item, entry, response)

@@ -29,7 +29,6 @@ def spider_class(name: str) -> type[SourceSpider]:
         except ModuleNotFoundError as exc:
             if exc.name != f"spiders.{name}":
                 raise
-            _import_every_spider_module()
     if name not in SourceSpider.kinds:
         _import_every_spider_module()
     try:

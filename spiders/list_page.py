@@ -162,7 +162,7 @@ class ListPageSpider(SourceSpider):
                 continue
             key = item.native_id or item.url
             if key in seen:
-                self.run.note_duplicate()
+                self.run.note_repeated()
                 continue
             seen.add(key)
             yield item
@@ -315,7 +315,7 @@ class ListPageSpider(SourceSpider):
                 self.run.reject(row.url or response.url, row.problem or "an unreadable row")
                 continue
             if row.url in seen:
-                self.run.note_duplicate()
+                self.run.note_repeated()
                 continue
             seen.add(row.url)
             item = self.item(url=row.url, title=row.title, published=row.published)

@@ -94,15 +94,8 @@ def store_item(run: RunState, item: PublicationItem, destinations: Sequence[str]
     if run.engine is None:
         raise RuntimeError("store_item needs a run with a database")
     with transaction(run.engine) as session:
-        is_new = _insert(session, run, item, destinations)
-    _count(run, is_new)
-
-
-def _insert(
-    session: Session, run: RunState, item: PublicationItem, destinations: Sequence[str]
-) -> bool:
-    result = store_publication_item(session, item, run_id=run.run_id, destinations=destinations)
-    return result.is_new
+        result = store_publication_item(session, item, run_id=run.run_id, destinations=destinations)
+    _count(run, result.is_new)
 
 
 def _count(run: RunState, is_new: bool) -> None:
@@ -158,8 +151,10 @@ class StorePipeline(RunAware):
                     item, known.id, known.doc_key, known.url, self.destinations(run, item)
                 )
             else:
-                is_new = _insert(session, run, item, self.destinations(run, item))
+                result = store_publication_item(
+                    session, item, run_id=run.run_id, destinations=self.destinations(run, item)
+                )
         if candidate is not None:
             run.move_candidates.append(candidate)
         else:
-            _count(run, is_new)
+            _count(run, result.is_new)

@@ -114,62 +114,70 @@ def _x(text: str) -> str:
     return escape(cleaned)
 
 
+def _fields(e: Entry, **templates: str) -> str:
+    """An entry's present fields, in the order given, each in its format's element
+    (``{}`` is where the value goes); an absent field is left out."""
+    values = {"title": e.title, "link": e.link, "guid": e.guid, "date": e.date}
+    return "".join(
+        template.format(_x(value))
+        for name, template in templates.items()
+        if (value := values[name]) is not None
+    )
+
+
 def rss2(entries: list[Entry]) -> str:
-    items = []
-    for e in entries:
-        parts = []
-        if e.title is not None:
-            parts.append(f"<title>{_x(e.title)}</title>")
-        if e.link is not None:
-            parts.append(f"<link>{_x(e.link)}</link>")
-        if e.guid is not None:
-            parts.append(f'<guid isPermaLink="false">{_x(e.guid)}</guid>')
-        if e.date is not None:
-            parts.append(f"<pubDate>{_x(e.date)}</pubDate>")
-        items.append("<item>" + "".join(parts) + "</item>")
+    items = "".join(
+        "<item>"
+        + _fields(
+            e,
+            title="<title>{}</title>",
+            link="<link>{}</link>",
+            guid='<guid isPermaLink="false">{}</guid>',
+            date="<pubDate>{}</pubDate>",
+        )
+        + "</item>"
+        for e in entries
+    )
     return (
         '<?xml version="1.0" encoding="{charset}"?><rss version="2.0"><channel><title>T</title>'
-        f"<link>https://agency.example/</link><description>d</description>{''.join(items)}</channel></rss>"
+        f"<link>https://agency.example/</link><description>d</description>{items}</channel></rss>"
     )
 
 
 def atom(entries: list[Entry]) -> str:
-    items = []
-    for e in entries:
-        parts = []
-        if e.title is not None:
-            parts.append(f"<title>{_x(e.title)}</title>")
-        if e.link is not None:
-            parts.append(f'<link rel="alternate" href="{_x(e.link)}"/>')
-        if e.guid is not None:
-            parts.append(f"<id>{_x(e.guid)}</id>")
-        if e.date is not None:
-            parts.append(f"<updated>{_x(e.date)}</updated>")
-        items.append("<entry>" + "".join(parts) + "</entry>")
+    items = "".join(
+        "<entry>"
+        + _fields(
+            e,
+            title="<title>{}</title>",
+            link='<link rel="alternate" href="{}"/>',
+            guid="<id>{}</id>",
+            date="<updated>{}</updated>",
+        )
+        + "</entry>"
+        for e in entries
+    )
     return (
         '<?xml version="1.0" encoding="{charset}"?><feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<title>T</title><id>urn:feed</id><updated>2026-01-01T00:00:00Z</updated>{''.join(items)}</feed>"
+        f"<title>T</title><id>urn:feed</id><updated>2026-01-01T00:00:00Z</updated>{items}</feed>"
     )
 
 
 def rdf(entries: list[Entry]) -> str:
-    items = []
-    for e in entries:
-        about = _x(e.link or e.guid or "")
-        parts = []
-        if e.title is not None:
-            parts.append(f"<title>{_x(e.title)}</title>")
-        if e.link is not None:
-            parts.append(f"<link>{_x(e.link)}</link>")
-        if e.date is not None:
-            parts.append(f"<dc:date>{_x(e.date)}</dc:date>")
-        items.append(f'<item rdf:about="{about}">' + "".join(parts) + "</item>")
+    items = "".join(
+        f'<item rdf:about="{_x(e.link or e.guid or "")}">'
+        + _fields(
+            e, title="<title>{}</title>", link="<link>{}</link>", date="<dc:date>{}</dc:date>"
+        )
+        + "</item>"
+        for e in entries
+    )
     return (
         '<?xml version="1.0" encoding="{charset}"?>'
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
         'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
         '<channel rdf:about="https://agency.example/"><title>T</title>'
-        f"<link>https://agency.example/</link></channel>{''.join(items)}</rdf:RDF>"
+        f"<link>https://agency.example/</link></channel>{items}</rdf:RDF>"
     )
 
 

@@ -1,46 +1,19 @@
 """The bulletin's last three publishers (EPO press releases, IndiaAI, 神州学人 talent news),
-each crawled against its fixtures through the real runner, with the source pack's checks.
+each crawled against its fixtures through the real runner.
 
-What each must give is data, in ``bulletin_expectations.yaml``. Two of the sites link their
-documents relatively, so an expected URL written as a path is on the local server.
+What each must give is data, in ``bulletin_expectations.yaml``; the source pack's checks
+(tests/sources/test_source_pack.py) read it too. This file holds each site's own cases.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
-
-import pytest
-import yaml
-from sqlalchemy import Engine, select
-
-from crawler.items import PublicationItem
-from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun
-from storage.models import Publication as StoredPublication
 from tests.crawling import crawl
 from tests.servers.pages import FIXTURES, PageServer
 from tests.sourcepack import configured
 from tests.sourcepack import serve_source as serve
-from tests.sources.test_source_pack import (
-    REDESIGNED_PAGE,
-    count_rows,
-    fields_of,
-    local_iso,
-    publish_one_more,
-)
+from tests.sources.test_source_pack import BULLETIN as EXPECTATIONS
 
-EXPECTATIONS: dict[str, dict[str, Any]] = yaml.safe_load(
-    (Path(__file__).parent / "bulletin_expectations.yaml").read_text(encoding="utf-8")
-)
 SOURCE_IDS = sorted(EXPECTATIONS)
-
-
-def expected_fields(pages: PageServer, record: dict[str, Any]) -> dict[str, Any]:
-    """The expected item, its URL on the local server when the page links it relatively."""
-    url = record["url"]
-    return {**record, "url": pages.url(url) if url.startswith("/") else url}
 
 
 def test_the_three_sources_are_enabled_and_have_fixtures() -> None:
@@ -50,80 +23,6 @@ def test_the_three_sources_are_enabled_and_have_fixtures() -> None:
         assert configured(source_id).notes
         for name in ("serve.yaml", "SOURCE.md"):
             assert (FIXTURES / source_id / name).is_file(), f"{source_id}/{name}"
-
-
-@pytest.mark.parametrize("source_id", SOURCE_IDS)
-def test_items_and_two_of_them_field_by_field(pages: PageServer, source_id: str) -> None:
-    expected = EXPECTATIONS[source_id]
-    source = serve(pages, source_id).source
-    summary = crawl(source, None)[0]
-    assert (summary.outcome, summary.items_parsed, summary.error) == ("ok", expected["items"], None)
-    first_two = [fields_of(item, source.timezone) for item in summary.items[:2]]
-    assert first_two == [expected_fields(pages, record) for record in expected["first_two"]]
-
-
-@pytest.mark.parametrize("source_id", SOURCE_IDS)
-def test_dates_are_read_in_the_source_time_zone(pages: PageServer, source_id: str) -> None:
-    expected = EXPECTATIONS[source_id]
-    source = serve(pages, source_id).source
-    items: list[PublicationItem] = crawl(source, None)[0].items
-    published = [item.published for item in items]
-    assert all(value is not None for value in published)
-    times = [value for value in published if isinstance(value, datetime)]
-    assert all(value.tzinfo is not None for value in times), "a naive time was stored"
-    days = [date.fromisoformat(local_iso(value, source.timezone)[:10]) for value in published]  # type: ignore[arg-type]
-    assert [min(days).isoformat(), max(days).isoformat()] == expected["days"]
-    assert days == sorted(days, reverse=True)
-
-
-@pytest.mark.parametrize("source_id", SOURCE_IDS)
-def test_nothing_new_then_one_new_item_is_found_once(
-    pages: PageServer, sqlite_engine: Engine, source_id: str
-) -> None:
-    expected = EXPECTATIONS[source_id]
-    served = serve(pages, source_id)
-    baseline = crawl(served.source, sqlite_engine)[0]
-    assert (baseline.outcome, baseline.is_baseline, baseline.items_new) == (
-        "ok",
-        True,
-        expected["items"],
-    )
-
-    assert crawl(served.source, sqlite_engine)[0].outcome == "not_modified"
-    for page in served.pages:
-        page.route.validators = False  # the site changed nothing but sends no ETag
-    again = crawl(served.source, sqlite_engine)[0]
-    assert (again.outcome, again.items_new) == ("ok", 0)
-
-    publish_one_more(served, source_id, expected["new_item"])
-    found = crawl(served.source, sqlite_engine)[0]
-    assert (found.outcome, found.items_new) == ("ok", 1)
-    assert count_rows(sqlite_engine, AlertOutbox) == 1
-    title = expected["new_item"]["title"]
-    assert count_rows(sqlite_engine, StoredPublication, title=title) == 1
-    assert crawl(served.source, sqlite_engine)[0].items_new == 0
-    assert count_rows(sqlite_engine, AlertOutbox) == 1
-    assert count_rows(sqlite_engine, StoredPublication) == expected["items"] + 1
-
-
-@pytest.mark.parametrize("source_id", SOURCE_IDS)
-def test_a_redesigned_page_is_a_failed_run_with_its_reason(
-    pages: PageServer, sqlite_engine: Engine, source_id: str
-) -> None:
-    expected = EXPECTATIONS[source_id]["redesign"]
-    served = serve(pages, source_id)
-    for page in served.pages:
-        page.route.body = REDESIGNED_PAGE
-        page.route.content_type = "text/html; charset=utf-8"
-    summary = crawl(served.source, sqlite_engine)[0]
-    assert summary.failed
-    with transaction(sqlite_engine) as session:
-        run = session.scalars(select(CrawlRun)).one()
-        assert (run.source_id, run.outcome, run.items_parsed) == (source_id, expected["outcome"], 0)
-        assert run.error is not None
-        assert source_id in run.error
-        assert expected["error"] in run.error
-    assert count_rows(sqlite_engine, StoredPublication) == 0
 
 
 def fixture_text(source_id: str, name: str) -> str:

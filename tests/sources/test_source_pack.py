@@ -3,7 +3,8 @@
 The checks are the same for every source; what each source must give is data, in
 ``tests/sources/expectations.yaml`` (item count, two items field by field, the span of
 publication days in the source's time zone, paging, how to publish one more item, and what
-a redesigned page must be recorded as).
+a redesigned page must be recorded as). The bulletin's publishers
+(``bulletin_expectations.yaml``) take the same checks here.
 """
 
 from __future__ import annotations
@@ -29,9 +30,14 @@ from tests.crawling import crawl
 from tests.servers.pages import PageServer
 from tests.sourcepack import ServedSource, configured, fixture_bytes, serve_source
 
-EXPECTATIONS: dict[str, dict[str, Any]] = yaml.safe_load(
+PACK: dict[str, dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "expectations.yaml").read_text(encoding="utf-8")
 )
+# The bulletin's publishers take the same checks (their own: test_bulletin_sources.py).
+BULLETIN: dict[str, dict[str, Any]] = yaml.safe_load(
+    (Path(__file__).parent / "bulletin_expectations.yaml").read_text(encoding="utf-8")
+)
+EXPECTATIONS = {**PACK, **BULLETIN}
 SOURCE_IDS = sorted(EXPECTATIONS)
 PAGED_SOURCE_IDS = sorted(sid for sid, e in EXPECTATIONS.items() if "all_pages" in e)
 ITEM_FIELDS = (
@@ -93,6 +99,12 @@ def publish_json(source_id: str, original: str, replacements: dict[str, str]) ->
     return json.dumps(data, ensure_ascii=False)
 
 
+def expected_fields(pages: PageServer, record: dict[str, Any]) -> dict[str, Any]:
+    """The expected item, its URL on the local server when the page links it relatively."""
+    url = record["url"]
+    return {**record, "url": pages.url(url) if url.startswith("/") else url}
+
+
 def count_rows(engine: Engine, model: Any, **filters: Any) -> int:
     with transaction(engine) as session:
         query = select(func.count()).select_from(model).filter_by(**filters)
@@ -107,7 +119,7 @@ def test_items_and_two_of_them_field_by_field(pages: PageServer, source_id: str)
     assert (summary.outcome, summary.items_parsed, summary.error) == ("ok", expected["items"], None)
     assert len(summary.items) == expected["items"]
     first_two = [fields_of(item, source.timezone) for item in summary.items[:2]]
-    assert first_two == expected["first_two"]
+    assert first_two == [expected_fields(pages, record) for record in expected["first_two"]]
 
 
 @pytest.mark.parametrize("source_id", SOURCE_IDS)
@@ -188,9 +200,10 @@ def test_a_redesigned_page_is_a_failed_run_with_its_reason(
 
 
 def test_every_pack_source_is_configured_with_fixtures() -> None:
-    for source_id in SOURCE_IDS:
+    assert not set(PACK) & set(BULLETIN), "a source expected twice"
+    for source_id in PACK:
         source = configured(source_id)
         assert source.id == source_id
         assert (Path(__file__).parent.parent / "fixtures" / source_id / "serve.yaml").is_file()
         assert (Path(__file__).parent.parent / "fixtures" / source_id / "SOURCE.md").is_file()
-    assert len(SOURCE_IDS) == 20
+    assert len(PACK) == 20

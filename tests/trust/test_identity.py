@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from crawler.items import Attachment
 from crawler.items import PublicationItem as Item
@@ -101,6 +101,50 @@ def test_a_second_item_with_the_same_title_and_day_is_new_not_a_move(
     assert (found.items_new, found.items_duplicate, found.items_moved) == (1, 1, 0)
     assert publication_alerts(sqlite_engine) == 1
     assert ops_alerts(sqlite_engine) == []
+
+
+def test_a_candidate_the_database_refuses_after_a_move_counts_invalid_and_fails_the_run(
+    pages: PageServer, sqlite_engine: Engine
+) -> None:
+    """The move is recorded, then the database refuses the one candidate stored as new: that
+    candidate alone counts invalid, the moved ones stay duplicates, and the run fails."""
+    morning = datetime.now(UTC).replace(hour=1, minute=0)
+    briefing = Entry(
+        "Press Briefing", link="https://agency.example/briefing/1", date=rfc822(morning)
+    )
+    feed = LiveFeed(pages, [briefing, *(numbered(n) for n in range(1, 6))])
+    source = make_source(urls=[feed.url])
+    crawl(source, sqlite_engine)
+    refused = "https://agency.example/briefing/2"
+    with sqlite_engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TRIGGER refuse_briefing BEFORE INSERT ON publications "
+                f"WHEN NEW.url = '{refused}' BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END"
+            )
+        )
+    second = Entry("Press Briefing", link=refused, date=rfc822(morning.replace(hour=2)))
+    feed.entries = [
+        second,
+        briefing,
+        *(
+            Entry(e.title, link=f"https://news.agency.example/2026/item-{n}", date=e.date)
+            for n, e in enumerate(feed.entries[1:], 1)
+        ),
+    ]
+    run = crawl(source, sqlite_engine)[0]
+    assert (run.outcome, run.items_new, run.items_duplicate, run.items_moved) == (
+        "store_error",
+        0,
+        6,
+        5,
+    )
+    assert run.items_invalid == 1
+    assert run.items_parsed == run.items_new + run.items_duplicate + run.items_invalid
+    assert run.error is not None
+    assert "disk quota exceeded" in run.error
+    assert refused not in stored_urls(sqlite_engine)
+    assert len(ops_alerts(sqlite_engine)) == 1
 
 
 def test_two_publishers_press_briefings_of_one_day_are_two_alerts(
