@@ -32,7 +32,7 @@ from crawler.service.outage import describe_error
 from crawler.service.queue import SWEEP_EVERY, defer_crawl, make_app, retry_stalled_jobs
 from crawler.service.reactor import reactor_loop
 from crawler.service.scheduler import SourceScheduler
-from crawler.service.workers import forwarded_signals, wait_for
+from crawler.service.signals import forwarded_signals, wait_for
 from crawler.sources import SourceConfig
 from storage.cluster import ensure_queue_schema, require_postgres
 from storage.models import utcnow
