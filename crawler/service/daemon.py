@@ -112,13 +112,21 @@ class Daemon:
         self.config = config
         self.fixed_log_level = fixed_log_level
         self.exit_code = 0
-        self.scheduler = SourceScheduler(
-            engine, config, on_crawled=self._dispatch_soon, on_database_error=self._crawl_broken
-        )
+        self.scheduler = self._new_scheduler()
         self.outage = DatabaseOutage()
         self._stop = asyncio.Event()
         self._wake_dispatch = asyncio.Event()
         self._stop_reason = ""
+
+    def _new_scheduler(self) -> SourceScheduler:
+        """The scheduler of this daemon's crawls (``govwatch run --role scheduler`` queues
+        them for workers instead: crawler/service/cluster_schedule.py)."""
+        return SourceScheduler(
+            self.engine,
+            self.config,
+            on_crawled=self._dispatch_soon,
+            on_database_error=self._crawl_broken,
+        )
 
     async def serve(self) -> int:
         self._close_abandoned_runs()
