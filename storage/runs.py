@@ -93,18 +93,27 @@ def last_failed_runs(
 
 
 def close_unfinished_runs(
-    session: Session, *, started_before: datetime, reason: str, source_ids: Sequence[str] | None
+    session: Session,
+    *,
+    started_before: datetime | None = None,
+    started_since: datetime | None = None,
+    reason: str,
+    source_ids: Sequence[str] | None,
 ) -> int:
     """Close runs a stopped process left ``running``: outcome ``interrupted`` with ``reason``.
 
     Such a run says nothing about the source, so health ignores the outcome; but every run
-    must end with a record, not stay ``running`` for ever.
+    must end with a record, not stay ``running`` for ever. ``started_since`` keeps a command
+    to the runs it began itself (another process may be crawling the same sources).
     """
     query = select(CrawlRun).where(
         CrawlRun.outcome == "running",
         CrawlRun.finished_at.is_(None),
-        CrawlRun.started_at < started_before,
     )
+    if started_before is not None:
+        query = query.where(CrawlRun.started_at < started_before)
+    if started_since is not None:
+        query = query.where(CrawlRun.started_at >= started_since)
     if source_ids is not None:
         query = query.where(CrawlRun.source_id.in_(source_ids))
     runs = list(session.scalars(query))
@@ -127,19 +136,3 @@ def count_finished_runs(session: Session, source_ids: Sequence[str], started: da
         )
     )
     return int(count or 0)
-
-
-def running_runs_since(
-    session: Session, source_ids: Sequence[str], started: datetime
-) -> list[CrawlRun]:
-    """Runs of these sources begun since ``started`` and still ``running``."""
-    return list(
-        session.scalars(
-            select(CrawlRun).where(
-                CrawlRun.outcome == "running",
-                CrawlRun.finished_at.is_(None),
-                CrawlRun.source_id.in_(source_ids),
-                CrawlRun.started_at >= started,
-            )
-        )
-    )

@@ -22,7 +22,7 @@ from crawler.runner import CrawlOptions, RunSummary, crawl_sources
 from storage.db import transaction
 from storage.models import utcnow
 from storage.run_owners import close_abandoned_runs
-from storage.runs import running_runs_since
+from storage.runs import close_unfinished_runs
 
 INTERRUPTED_EXIT = 130  # the shell's code for "stopped by SIGINT"
 
@@ -105,12 +105,12 @@ def close_interrupted_runs(database: Engine, source_ids: list[str], started: dat
     closed: a scheduler crawling the same sources elsewhere keeps its own runs.
     """
     with transaction(database) as session:
-        runs = running_runs_since(session, source_ids, started)
-        for run in runs:
-            run.outcome = "interrupted"
-            run.finished_at = utcnow()
-            run.error = "the crawl was interrupted (SIGINT)"
-    return len(runs)
+        return close_unfinished_runs(
+            session,
+            started_since=started,
+            reason="the crawl was interrupted (SIGINT)",
+            source_ids=source_ids,
+        )
 
 
 def print_summary(summaries: list[RunSummary], *, backfill: bool = False) -> None:

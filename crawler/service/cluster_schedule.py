@@ -32,8 +32,7 @@ from crawler.service.outage import describe_error
 from crawler.service.queue import SWEEP_EVERY, defer_crawl, make_app, retry_stalled_jobs
 from crawler.service.reactor import reactor_loop
 from crawler.service.scheduler import SourceScheduler
-from crawler.service.workers import forwarded_signals, wait_for
-from crawler.sources import SourceConfig
+from crawler.service.signals import forwarded_signals, wait_for
 from storage.cluster import ensure_queue_schema, require_postgres
 from storage.models import utcnow
 from storage.run_owners import close_abandoned_runs
@@ -83,20 +82,12 @@ class EnqueuingScheduler(SourceScheduler):
 class ClusterDaemon(Daemon):
     """``govwatch run``'s daemon, scheduling for the workers."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        lock: SchedulerLock,
-        paths: tuple[Path, Path],
-        sources: dict[str, SourceConfig],
-        config: AppConfig,
-        *,
-        fixed_log_level: bool = False,
-    ) -> None:
-        super().__init__(engine, lock, paths, sources, config, fixed_log_level=fixed_log_level)
-        self.app: Any = make_app(engine)
-        self.scheduler = EnqueuingScheduler(
-            engine, config, self.app, on_database_error=self._crawl_broken
+    app: Any  # the Procrastinate app the crawls are queued on
+
+    def _new_scheduler(self) -> SourceScheduler:
+        self.app = make_app(self.engine)
+        return EnqueuingScheduler(
+            self.engine, self.config, self.app, on_database_error=self._crawl_broken
         )
 
     def stop_requested(self) -> bool:

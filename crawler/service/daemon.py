@@ -32,15 +32,10 @@ written to the lease row, where ``govwatch reload`` reads it back.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
-import os
-import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from sqlalchemy import Engine
@@ -58,6 +53,7 @@ from crawler.service.lease import SchedulerLock
 from crawler.service.outage import DatabaseOutage, MissedCrawl, describe_error
 from crawler.service.reactor import reactor_loop
 from crawler.service.scheduler import SourceScheduler, trigger_for
+from crawler.service.signals import forwarded_signals, wait_for
 from crawler.sources import SourceConfig
 from crawler.web.inprocess import start_web
 from crawler.web.metrics import healthz_metrics
@@ -116,13 +112,21 @@ class Daemon:
         self.config = config
         self.fixed_log_level = fixed_log_level
         self.exit_code = 0
-        self.scheduler = SourceScheduler(
-            engine, config, on_crawled=self._dispatch_soon, on_database_error=self._crawl_broken
-        )
+        self.scheduler = self._new_scheduler()
         self.outage = DatabaseOutage()
         self._stop = asyncio.Event()
         self._wake_dispatch = asyncio.Event()
         self._stop_reason = ""
+
+    def _new_scheduler(self) -> SourceScheduler:
+        """The scheduler of this daemon's crawls (``govwatch run --role scheduler`` queues
+        them for workers instead: crawler/service/cluster_schedule.py)."""
+        return SourceScheduler(
+            self.engine,
+            self.config,
+            on_crawled=self._dispatch_soon,
+            on_database_error=self._crawl_broken,
+        )
 
     async def serve(self) -> int:
         self._close_abandoned_runs()
@@ -399,37 +403,6 @@ def _duration(began: Any) -> str:
     return f"{seconds // 60}m {seconds % 60}s" if seconds >= 60 else f"{seconds}s"
 
 
-class _SignalForwarder:
-    """Signal handler (main thread): the first stop signal asks the loop to stop, the
-    second exits at once; SIGHUP asks for a reload."""
-
-    def __init__(self, daemon: Daemon, loop: asyncio.AbstractEventLoop) -> None:
-        self.daemon = daemon
-        self.loop = loop
-        self.stopping = False
-
-    def __call__(self, signum: int, _frame: FrameType | None) -> None:
-        if signum == signal.SIGHUP:
-            self.loop.call_soon_threadsafe(self.daemon.request_reload)
-            return
-        if self.stopping:
-            os.write(2, b"govwatch: second stop signal, exiting now\n")
-            os._exit(128 + signum)
-        self.stopping = True
-        self.loop.call_soon_threadsafe(self.daemon.request_stop, signal.Signals(signum).name)
-
-
-@contextlib.contextmanager
-def _signals(forwarder: _SignalForwarder) -> Iterator[None]:
-    handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-    previous = {signum: signal.signal(signum, forwarder) for signum in handled}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def serve_until_stopped(engine: Engine, paths: tuple[Path, Path], *, log_level: str | None) -> int:
     """Take the lock, run the daemon on the reactor's loop, return the exit status."""
     sources, config = load_configuration(*paths)
@@ -437,13 +410,10 @@ def serve_until_stopped(engine: Engine, paths: tuple[Path, Path], *, log_level: 
     daemon = Daemon(engine, lock, paths, sources, config, fixed_log_level=bool(log_level))
     loop = reactor_loop()
     # Handlers first: once the lease names this pid, `govwatch reload` may signal it.
-    with _signals(_SignalForwarder(daemon, loop)):
+    with forwarded_signals(daemon, loop):
         lock.acquire()
         try:
-            future = asyncio.run_coroutine_threadsafe(daemon.serve(), loop)
-            while True:  # a timed wait, so that signal handlers run promptly
-                with contextlib.suppress(concurrent.futures.TimeoutError):
-                    return future.result(timeout=0.5)
+            return wait_for(asyncio.run_coroutine_threadsafe(daemon.serve(), loop))
         finally:
             lock.release()
             _stop_reactor()

@@ -20,14 +20,10 @@ their new settings from the next job on).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import os
-import signal
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from sqlalchemy import Engine
@@ -49,6 +45,7 @@ from crawler.service.queue import (
     retry_stalled_jobs,
 )
 from crawler.service.reactor import reactor_loop
+from crawler.service.signals import forwarded_signals, wait_for
 from crawler.sources import SourceConfig
 from storage.cluster import STALLED_AFTER, ensure_queue_schema, require_postgres
 from storage.db import redact_url, transaction
@@ -222,38 +219,6 @@ class CrawlWorker:
                 report.retrying,
                 report.failed,
             )
-
-
-@contextlib.contextmanager
-def forwarded_signals(target: Any, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
-    """SIGTERM/SIGINT ask ``target`` to stop (a second one exits at once), SIGHUP to reload."""
-    stopping = False
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        if signum == signal.SIGHUP:
-            loop.call_soon_threadsafe(target.request_reload)
-            return
-        if stopping:
-            os.write(2, b"govwatch: second stop signal, exiting now\n")
-            os._exit(128 + signum)
-        stopping = True
-        loop.call_soon_threadsafe(target.request_stop, signal.Signals(signum).name)
-
-    handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-    previous = {signum: signal.signal(signum, handler) for signum in handled}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
-
-
-def wait_for(future: concurrent.futures.Future[int]) -> int:
-    """Wait on the main thread in short steps, so that signal handlers run promptly."""
-    while True:
-        with contextlib.suppress(concurrent.futures.TimeoutError):
-            return future.result(timeout=0.5)
 
 
 def serve_worker(engine: Engine, paths: tuple[Path, Path], concurrency: int) -> int:

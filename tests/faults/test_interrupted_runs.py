@@ -8,7 +8,6 @@ with SIGKILL; nothing is arranged in the database by hand.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import Engine
 
 from tests.scheduler.daemon import DaemonProcess, app_config, feed_source, runs, wait_until
@@ -28,31 +26,19 @@ FEED = "application/rss+xml"
 SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "ROBOTSTXT_OBEY": False}
 
 
-class Crawls:
-    """``govwatch crawl`` processes on one config and database."""
+class Crawls(DaemonProcess):
+    """``govwatch crawl`` processes on one config and database; the files, the environment
+    and :meth:`command` are the daemon helper's."""
 
     def __init__(self, workdir: Path, database_url: str) -> None:
-        self.workdir = workdir
-        self.database_url = database_url
-        self.sources_path = workdir / "sources.yaml"
-        self.config_path = workdir / "govwatch.yaml"
+        super().__init__(workdir, database_url, name="crawl")
         self.processes: list[subprocess.Popen[str]] = []
 
-    def write(self, sources: dict[str, Any]) -> None:
-        self.sources_path.write_text(yaml.safe_dump(sources), encoding="utf-8")
-        config = app_config(scheduler={"crawl_settings": SETTINGS})
-        self.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    def write(self, sources: dict[str, Any], config: dict[str, Any] | None = None) -> None:
+        super().write(sources, config or app_config(scheduler={"crawl_settings": SETTINGS}))
 
-    @property
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "GOVWATCH_SOURCES": str(self.sources_path),
-            "GOVWATCH_CONFIG": str(self.config_path),
-            "GOVWATCH_DATABASE_URL": self.database_url,
-        }
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """A command left running in the background (killed by the test, or at teardown)."""
         process = subprocess.Popen(
             [sys.executable, "-m", "crawler", *args],
             cwd=self.workdir,
@@ -63,17 +49,6 @@ class Crawls:
         )
         self.processes.append(process)
         return process
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "crawler", *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
 
     def kill_all(self) -> None:
         for process in self.processes:
@@ -106,15 +81,15 @@ def test_a_killed_crawl_is_closed_as_interrupted_but_a_live_one_is_not(
             **feed_source("xx_quick", quick),
         }
     )
-    killed = crawls.start("crawl", "xx_killed")
-    crawls.start("crawl", "xx_live")
+    killed = crawls.spawn("crawl", "xx_killed")
+    crawls.spawn("crawl", "xx_live")
     wait_until(lambda: pages.hits("/stalled.xml"), "the killed crawl to be in flight")
     wait_until(lambda: pages.hits("/live.xml"), "the live crawl to be in flight")
     assert outcomes(engine, "xx_killed") == ["running"]
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=30)
 
-    result = crawls.run("crawl", "xx_quick", "--json")
+    result = crawls.command("crawl", "xx_quick", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["outcome"] == "ok"
     assert "Traceback" not in result.stderr
@@ -130,7 +105,7 @@ def test_a_killed_crawl_is_closed_as_interrupted_but_a_live_one_is_not(
         result.stderr
     )
 
-    status = crawls.run("status", "--json")
+    status = crawls.command("status", "--json")
     rows = {row["source"]: row for row in map(json.loads, status.stdout.splitlines())}
     assert rows["xx_killed"]["last_outcome"] == "interrupted"
     assert rows["xx_killed"]["state"] == "new", "an interrupted run says nothing of the source"
@@ -142,7 +117,7 @@ def test_the_daemon_closes_a_killed_crawl_at_start(
     stalled = pages.route("/stalled.xml", Route(rss([sample(1)]), content_type=FEED, delay=120))
     quiet = pages.route("/quiet.xml", Route(rss([sample(2)]), content_type=FEED))
     crawls.write(feed_source("xx_killed", stalled, every="1h"))
-    killed = crawls.start("crawl", "xx_killed")
+    killed = crawls.spawn("crawl", "xx_killed")
     wait_until(lambda: pages.hits("/stalled.xml"), "the crawl to be in flight")
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=30)
