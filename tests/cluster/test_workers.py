@@ -8,6 +8,7 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from crawler.web.metrics import metrics_registry, render_metrics
@@ -41,6 +42,7 @@ def _feeds(pages: PageServer, every: str = "1s") -> dict[str, object]:
     return sources
 
 
+@pytest.mark.timeout(360)  # its own wait is 120 s; pytest's default would cut it first
 def test_two_workers_racing_for_the_same_jobs_never_crawl_a_source_twice_at_once(
     cluster: Cluster, pages: PageServer, pg_engine: Engine
 ) -> None:
