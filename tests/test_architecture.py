@@ -43,7 +43,6 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "crawler.moves",
             "crawler.settings",
             "crawler.safe_resolver",
-            "crawler.robots_rules",
             "crawler.layout_memory",
             "spiders",
         ),
@@ -71,6 +70,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "crawler.sources",
             "crawler.address_ranges",
             "crawler.fetch_identity",
+            "crawler.robots_rules",  # a parser of robots.txt answers (Protego only)
             "crawler.config_loader",
             "crawler.bulletin",
             "crawler.logs",

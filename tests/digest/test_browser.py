@@ -83,7 +83,7 @@ def test_an_editor_reviews_approves_and_publishes(tab: Any, site: DigestSite) ->
         == f"item-{ids['Förderprogramm KI gestartet']}"
     )
     tab.keyboard.press("x")
-    tab.wait_for_function("id => document.getElementById(id).classList.contains('excluded')",
+    tab.wait_for_function("id => document.getElementById(id)?.classList.contains('excluded')",
                           arg=f"item-{ids['Förderprogramm KI gestartet']}")  # fmt: skip
 
     # edit key points (the htmx form saves and swaps the body)
@@ -91,15 +91,15 @@ def test_an_editor_reviews_approves_and_publishes(tab: Any, site: DigestSite) ->
     tab.fill(f"{battery} textarea", "安全基準を改正。来年四月に施行。")
     tab.click(f"{battery} button.save")
     tab.wait_for_function(
-        "sel => document.querySelector(sel + ' textarea').value === '安全基準を改正。来年四月に施行。'"
-        " && !document.querySelector(sel).classList.contains('excluded')",
+        "sel => document.querySelector(sel + ' textarea')?.value === '安全基準を改正。来年四月に施行。'"
+        " && !document.querySelector(sel)?.classList.contains('excluded')",
         arg=battery,
     )
 
     # reorder: the battery item up, above the AI guideline
     tab.click(f"{battery} button.up")
-    tab.wait_for_function(
-        "() => document.querySelector('#country-JP a.title').innerText === '蓄電池の安全基準'"
+    tab.wait_for_function(  # the list is swapped whole: the element may be absent a moment
+        "() => document.querySelector('#country-JP a.title')?.innerText === '蓄電池の安全基準'"
     )
     assert item_titles(tab, "JP") == ["蓄電池の安全基準", "AI事業者ガイドライン"]
 
@@ -107,16 +107,18 @@ def test_an_editor_reviews_approves_and_publishes(tab: Any, site: DigestSite) ->
     korean = f"#item-{ids['반도체 수출 규제 발표']}"
     tab.check(f"{korean} input[name=lead]")
     tab.wait_for_function(
-        "sel => document.querySelector(sel).classList.contains('lead')", arg=korean
+        "sel => document.querySelector(sel)?.classList.contains('lead')", arg=korean
     )
     tab.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
 
     # approve, then publish
     tab.fill("#approved-by", "Ada Editor")
     tab.click("#approve")
-    tab.wait_for_function("() => document.getElementById('digest-state').innerText === 'approved'")
+    tab.wait_for_function("() => document.getElementById('digest-state')?.innerText === 'approved'")
     tab.click("#publish")
-    tab.wait_for_function("() => document.getElementById('digest-state').innerText === 'published'")
+    tab.wait_for_function(
+        "() => document.getElementById('digest-state')?.innerText === 'published'"
+    )
     assert "approved by Ada Editor" in tab.inner_text(".period")
 
     # the stored digest says what the editor did; the publication is unchanged
