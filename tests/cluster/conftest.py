@@ -14,6 +14,19 @@ from storage.db import make_engine, upgrade
 from tests.cluster.processes import Cluster
 from tests.conftest import _PG_REASON, POSTGRES_URL
 
+CLUSTER_TIMEOUT = 600
+"""Seconds before pytest-timeout stops a cluster test: each starts several ``govwatch``
+processes (a scheduler, workers, dispatchers), whose start-up alone takes seconds each on a
+loaded two-core machine. A guard against hangs, not a speed limit."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every test of this directory the cluster's hang guard unless it sets its own."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(CLUSTER_TIMEOUT))
+
 
 @pytest.fixture
 def pg_engine() -> Iterator[Engine]:

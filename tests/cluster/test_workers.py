@@ -42,7 +42,7 @@ def _feeds(pages: PageServer, every: str = "1s") -> dict[str, object]:
     return sources
 
 
-@pytest.mark.timeout(360)  # its own wait is 120 s; pytest's default would cut it first
+@pytest.mark.timeout(600)  # its own wait is 120 s; pytest's default would cut it first
 def test_two_workers_racing_for_the_same_jobs_never_crawl_a_source_twice_at_once(
     cluster: Cluster, pages: PageServer, pg_engine: Engine
 ) -> None:
