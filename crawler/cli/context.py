@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,6 +39,8 @@ def version_callback(show: bool) -> None:
 
 
 def package_version() -> str:
+    from importlib import metadata  # only for --version: it costs every other command time
+
     try:
         return metadata.version("govwatch")
     except metadata.PackageNotFoundError:  # running from a checkout that was never installed
