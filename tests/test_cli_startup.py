@@ -73,9 +73,7 @@ def imported_by(args: list[str], tmp_path: Path) -> set[str]:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return {
-        match.group(1)
-        for line in result.stderr.splitlines()
-        if (match := _IMPORT_LINE.match(line))
+        match.group(1) for line in result.stderr.splitlines() if (match := _IMPORT_LINE.match(line))
     }
 
 
@@ -115,9 +113,7 @@ def test_sources_reads_the_configuration_only(args: list[str], workdir: Path) ->
 
 
 @pytest.mark.parametrize("args", [["status"], ["status", "--json"]], ids=" ".join)
-def test_status_reads_the_database_without_the_crawl_stack(
-    args: list[str], workdir: Path
-) -> None:
+def test_status_reads_the_database_without_the_crawl_stack(args: list[str], workdir: Path) -> None:
     imported_by(["db", "upgrade"], workdir)  # status never creates a database
     modules = imported_by(args, workdir)
     assert "sqlalchemy" in modules  # status does read the database

@@ -161,7 +161,8 @@ def test_yaml_syntax_error_names_the_file_and_the_line(
     message = _error(GOOD.replace(*edit))
     assert message.startswith(expected), message
     assert "\n" not in message  # one line a person can act on
-    assert "Traceback" not in message and "Mark" not in message
+    assert "Traceback" not in message
+    assert "Mark" not in message
 
 
 def test_field_defined_twice_is_reported_with_its_line() -> None:
