@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawler import config_loader
+from crawler import app_config, config_loader
+from crawler.alerts import routing_config
+from crawler.app_config import hold_app_config, load_app_config, read_app_config
 from crawler.config_loader import load_sources, parse_sources
 from crawler.errors import ConfigError
 
@@ -195,3 +197,20 @@ def _error_at(text: str, path: Path) -> str:
     with pytest.raises(ConfigError) as caught:
         parse_sources(text, path)
     return str(caught.value)
+
+
+def test_an_accepted_govwatch_yaml_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon reads govwatch.yaml at start and on reload, not per crawl: once a
+    configuration is held, asking for it does not touch the file (here: deleted)."""
+    # What this process holds is put back after the test (routing rules included).
+    monkeypatch.setattr(app_config, "_held", {})
+    monkeypatch.setattr(routing_config, "_held", {})
+    path = tmp_path / "govwatch.yaml"
+    path.write_text("log_level: DEBUG\n", encoding="utf-8")
+    accepted = read_app_config(path)
+    hold_app_config(path, accepted)
+    path.unlink()  # a read now would be "no such file"
+    assert load_app_config(path) is accepted
+    assert load_app_config(path).log_level == "DEBUG"
