@@ -6,6 +6,13 @@ parser knows it), the source id and the field, e.g.
 So the YAML is composed into nodes first (which carry line numbers), then validated by
 pydantic, and each pydantic error is mapped back to the node it came from.
 
+Reading is paid on every command that names sources (``govwatch sources``, ``status``,
+``crawl``), so the file is parsed once, by libyaml (``yaml.CSafeLoader``; the pure-Python
+``SafeLoader`` only where PyYAML was built without it): the node tree and the plain data
+come from that one parse. The line of every key is worked out from the nodes only when
+there is a problem to report; a key defined twice (which YAML would silently let win) is
+noticed while the data is built, and is such a problem.
+
 The same goes for the file itself (:func:`read_config_text`, :func:`parse_yaml`, shared by
 every configuration file): a file that was named but does not exist, bytes that are not
 UTF-8, a YAML tag such as ``!!python/object/apply:…`` (only plain values are read, never
@@ -18,14 +25,20 @@ import difflib
 import os
 import re
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from crawler.errors import ConfigError
-from crawler.sources import SourceConfig
+
+# pydantic and the source models are imported where a file is validated, so that commands
+# which only need a path from here (``govwatch --help``, ``docs``) do not load them.
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+    from crawler.sources import SourceConfig
 
 
 def _bundled_config_dir() -> Path:
@@ -38,10 +51,25 @@ def _bundled_config_dir() -> Path:
 
 DEFAULT_CONFIG_DIR = _bundled_config_dir()
 Lines = dict[tuple[str, ...], int]
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 # The environment variables that name configuration files, for "named by …" in errors.
 CONFIG_VARIABLES = ("GOVWATCH_SOURCES", "GOVWATCH_CONFIG", "GOVWATCH_ROUTING")
 _TAG_PREFIX = "tag:yaml.org,2002:"
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """The safe loader (libyaml's where there is one) that notes a key defined twice in a
+    mapping while it builds the data; the messages naming them come from the nodes."""
+
+    duplicate_keys = False
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not self.duplicate_keys and isinstance(node, yaml.MappingNode):
+            keys = [str(key_node.value) for key_node, _value in node.value]
+            self.duplicate_keys = len(set(keys)) != len(keys)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 def is_bundled_default(path: Path) -> bool:
@@ -79,13 +107,35 @@ def read_config_text(path: Path) -> str:
         ) from exc
 
 
-def parse_yaml(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
-    """The node tree (for line numbers) and the plain data of a YAML text.
+@dataclass(frozen=True)
+class YamlDocument:
+    """One parse of a YAML text: its root node, its plain data, whether some mapping
+    defines a key twice and, when asked for (:func:`parse_yaml`), the line of every key
+    and the messages naming each key defined twice."""
 
+    root: yaml.Node | None
+    data: Any
+    duplicate_keys: bool
+    lines: Lines = field(default_factory=dict)
+    duplicates: list[str] = field(default_factory=list)
+
+
+def parse_yaml(text: str, path: Path, *, with_lines: bool = False) -> YamlDocument:
+    """Parse a YAML text once (see :class:`YamlDocument`).
+
+    ``with_lines`` indexes the line of every key from the nodes before the data is built
+    (building merges ``<<:`` keys into the nodes, which would then read as defined twice).
     Only the safe loader is used; a tag it does not know (``!!python/…``) is refused.
     """
+    loader = _Loader(text)
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+        root = loader.get_single_node()
+        lines: Lines = {}
+        duplicates: list[str] = []
+        if with_lines and root is not None:
+            index_lines(root, (), lines, duplicates, path)
+        data = loader.construct_document(root) if root is not None else None
+        return YamlDocument(root, data, loader.duplicate_keys, lines, duplicates)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -98,6 +148,8 @@ def parse_yaml(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
                 "plain values (text, numbers, lists, mappings)"
             ) from exc
         raise ConfigError(f"{where}: not valid YAML: {problem}") from exc
+    finally:
+        loader.dispose()
 
 
 def default_sources_path() -> Path:
@@ -115,28 +167,53 @@ def load_sources(path: Path | None = None) -> dict[str, SourceConfig]:
 
 
 def parse_sources(text: str, path: Path) -> dict[str, SourceConfig]:
-    """Validate YAML text; every error names ``file:line source_id.field``."""
-    root, data = parse_yaml(text, path)
+    """Validate YAML text; every error names ``file:line source_id.field``.
+
+    The lines of the keys are looked up only once something is wrong: a valid file (the
+    usual case, read by every command) costs one parse and the validation.
+    """
+    from pydantic import ValidationError
+
+    from crawler.sources import SourceConfig
+
+    document = parse_yaml(text, path)
+    root, data = document.root, document.data
     if root is None:
         raise ConfigError(f"{path}: the file is empty; declare at least one source")
     if not isinstance(root, yaml.MappingNode):
         raise ConfigError(f"{path}:{root.start_mark.line + 1}: expected a mapping of source ids")
-    lines: Lines = {}
-    problems: list[str] = []
-    index_lines(root, (), lines, problems, path)
     sources: dict[str, SourceConfig] = {}
+    # Each source is checked, so all problems are reported at once: (id, None) for a body
+    # that is no mapping, (id, the validation error) for fields that are wrong.
+    failures: list[tuple[str, ValidationError | None]] = []
     for source_id, body in data.items():
-        line = lines.get((str(source_id),), 0)
         if not isinstance(body, dict):
-            problems.append(f"{path}:{line} {source_id}: expected a mapping of fields")
-            continue  # the next source is still checked, so all problems are reported at once
+            failures.append((str(source_id), None))
+            continue
         try:
             sources[str(source_id)] = SourceConfig.model_validate({"id": source_id, **body})
         except ValidationError as exc:
-            problems.extend(_describe(exc, str(source_id), lines, path))
-    if problems:
-        raise ConfigError("\n".join(problems))
+            failures.append((str(source_id), exc))
+    if failures or document.duplicate_keys:
+        raise ConfigError("\n".join(_source_problems(text, path, failures)))
     return sources
+
+
+def _source_problems(
+    text: str, path: Path, failures: list[tuple[str, ValidationError | None]]
+) -> list[str]:
+    """The messages of a sources file that did not load: keys defined twice first, then each
+    failing source in file order, each with its line. Only here are the lines needed, so
+    only here is the text parsed a second time, with them."""
+    document = parse_yaml(text, path, with_lines=True)
+    lines, problems = document.lines, list(document.duplicates)
+    for source_id, exc in failures:
+        if exc is None:
+            line = lines.get((source_id,), 0)
+            problems.append(f"{path}:{line} {source_id}: expected a mapping of fields")
+        else:
+            problems.extend(_describe(exc, source_id, lines, path))
+    return problems
 
 
 def index_lines(
@@ -161,6 +238,8 @@ def index_lines(
 
 
 def _describe(exc: ValidationError, source_id: str, lines: Lines, path: Path) -> list[str]:
+    from crawler.sources import SourceConfig
+
     messages = []
     for error in exc.errors():
         loc = tuple(str(part) for part in error["loc"] if not str(part).startswith("function-"))
@@ -203,15 +282,16 @@ def load_yaml_model(path: Path, model: type[M]) -> tuple[M, Lines]:
     """Validate a whole YAML file as ``model``; errors read ``file:line dotted.field: reason``.
 
     Returns the model and the line of every key, for checks the model cannot make itself.
+    These files are short (govwatch.yaml, routing.yaml), so their lines are always indexed.
     """
-    root, data = parse_yaml(read_config_text(path), path)
+    from pydantic import ValidationError
+
+    document = parse_yaml(read_config_text(path), path, with_lines=True)
+    root, data = document.root, document.data
     if root is not None and not isinstance(root, yaml.MappingNode):
         raise ConfigError(f"{path}:{root.start_mark.line + 1}: expected a mapping of settings")
     data = data or {}
-    lines: Lines = {}
-    problems: list[str] = []
-    if root is not None:
-        index_lines(root, (), lines, problems, path)
+    lines, problems = document.lines, list(document.duplicates)
     try:
         validated = model.model_validate(data)
     except ValidationError as exc:

@@ -15,7 +15,6 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 SOURCE_ID_PATTERN = r"^[a-z]{2,3}_[a-z0-9]+(?:_[a-z0-9]+)*$"
@@ -76,6 +75,10 @@ class Schedule(Strict):
     def _check_cron(cls, value: str | None) -> str | None:
         if value is None:
             return value
+        # APScheduler is imported only for a source that has a cron schedule: every command
+        # reads this module, and most sources poll at an interval (`every:`).
+        from apscheduler.triggers.cron import CronTrigger
+
         try:
             CronTrigger.from_crontab(crontab_with_day_names(value))
         except (ValueError, IndexError) as exc:

@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from crawler import app_config, config_loader
+from crawler.alerts import routing_config
+from crawler.app_config import hold_app_config, load_app_config, read_app_config
 from crawler.config_loader import load_sources, parse_sources
 from crawler.errors import ConfigError
 
@@ -132,3 +136,81 @@ def test_cli_reports_bad_config_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{bad}:9 jp_mext_news.shedule: unknown field" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# One parse with libyaml (docs/performance.md, "Start-up: what lazy imports bought"): the
+# lines of the keys are looked up only when something is wrong, and must still be right.
+
+
+def test_sources_are_parsed_by_libyaml_where_pyyaml_has_it() -> None:
+    if not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("this PyYAML was built without libyaml; the pure-Python loader is used")
+    assert issubclass(config_loader._Loader, yaml.CSafeLoader)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("  kind: feed", "  kind: [feed"), "config/sources.yaml:4: not valid YAML: "),
+        (("  country: JP", "\tcountry: JP"), "config/sources.yaml:6: not valid YAML: "),
+        (("  country: JP", "   country: JP"), "config/sources.yaml:6: not valid YAML: "),
+    ],
+    ids=["unclosed list", "tab", "indentation"],
+)
+def test_yaml_syntax_error_names_the_file_and_the_line(
+    edit: tuple[str, str], expected: str
+) -> None:
+    message = _error(GOOD.replace(*edit))
+    assert message.startswith(expected), message
+    assert "\n" not in message  # one line a person can act on
+    assert "Traceback" not in message
+    assert "Mark" not in message
+
+
+def test_field_defined_twice_is_reported_with_its_line() -> None:
+    message = _error(GOOD.replace("  country: JP\n", "  country: JP\n  country: KR\n"))
+    assert message == "config/sources.yaml:7 jp_mext_news.country: defined twice"
+
+
+def test_errors_after_a_valid_source_keep_their_lines() -> None:
+    """The lines come from a second look at the file, made only on error: a problem in
+    the second source must still point at the second source's lines."""
+    second = GOOD.replace("jp_mext_news:", "jp_mext_other:").replace("  shedule", "  schedule")
+    message = _error(GOOD + second.replace("  schedule:", "  shedule:"))
+    assert message == (
+        'config/sources.yaml:18 jp_mext_other.shedule: unknown field (did you mean "schedule"?)'
+    )
+
+
+def test_merge_keys_override_without_reading_as_defined_twice() -> None:
+    """``<<: *anchor`` then a key of its own is YAML's way to share fields, not a mistake."""
+    shared = GOOD.replace("jp_mext_news:", "jp_mext_news: &mext")
+    text = shared + "jp_mext_news_two:\n  <<: *mext\n  name: MEXT two\n"
+    sources = parse_sources(text, Path("s.yaml"))
+    assert sources["jp_mext_news_two"].name == "MEXT two"
+    assert sources["jp_mext_news_two"].publisher == "MEXT"
+    broken = text + "  country: japan\n"
+    assert "s.yaml:13 jp_mext_news_two.country:" in _error_at(broken, Path("s.yaml"))
+
+
+def _error_at(text: str, path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_sources(text, path)
+    return str(caught.value)
+
+
+def test_an_accepted_govwatch_yaml_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon reads govwatch.yaml at start and on reload, not per crawl: once a
+    configuration is held, asking for it does not touch the file (here: deleted)."""
+    # What this process holds is put back after the test (routing rules included).
+    monkeypatch.setattr(app_config, "_held", {})
+    monkeypatch.setattr(routing_config, "_held", {})
+    path = tmp_path / "govwatch.yaml"
+    path.write_text("log_level: DEBUG\n", encoding="utf-8")
+    accepted = read_app_config(path)
+    hold_app_config(path, accepted)
+    path.unlink()  # a read now would be "no such file"
+    assert load_app_config(path) is accepted
+    assert load_app_config(path).log_level == "DEBUG"

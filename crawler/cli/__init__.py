@@ -3,6 +3,12 @@
 Results go to stdout, logs to stderr. Exit 0 means OK, 1 that a problem was found (a source
 failed, an alert could not be sent), 2 a usage or configuration error. ``--json`` output is
 a stable interface documented in docs/cli.md.
+
+Start-up is part of the interface: ``govwatch --help``, ``sources`` or ``status`` must not
+pay for Scrapy, Twisted, the Slack and Apprise stacks or the digest's text extraction.
+So the command modules imported here hold only their Typer signatures (which Typer reads
+to build the help) and import what a command runs inside its function, when it runs;
+``tests/test_cli_startup.py`` fails when a heavy package comes back into that import set.
 """
 
 from __future__ import annotations
@@ -10,7 +16,6 @@ from __future__ import annotations
 import sys
 
 import typer
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from crawler.cli import (
     alerts,
@@ -79,12 +84,27 @@ def main() -> None:
     except GovwatchError as exc:
         print(f"govwatch: {exc}", file=sys.stderr)
         sys.exit(1)
-    except (ArgumentError, NoSuchModuleError) as exc:
+    except Exception as exc:
+        if not _report_sqlalchemy_error(exc):
+            raise
+
+
+def _report_sqlalchemy_error(exc: Exception) -> bool:
+    """One line and an exit for an error SQLAlchemy raised; False for any other error.
+
+    SQLAlchemy is not imported for it: a command that never loaded SQLAlchemy cannot have
+    raised one of its errors, and ``--help`` must not pay for importing it.
+    """
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy_exc is None:
+        return False
+    if isinstance(exc, sqlalchemy_exc.ArgumentError | sqlalchemy_exc.NoSuchModuleError):
         # e.g. GOVWATCH_DATABASE_URL=foo://x: the URL is refused before any connection.
         reason = redact(str(exc).splitlines()[0])
         print(f"govwatch: database URL not usable: {reason}", file=sys.stderr)
         sys.exit(2)
-    except SQLAlchemyError as exc:  # e.g. the server went away in the middle of a command
+    if isinstance(exc, sqlalchemy_exc.SQLAlchemyError):  # e.g. the server went away mid-command
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"govwatch: database error: {type(exc).__name__}: {reason}", file=sys.stderr)
         sys.exit(1)
+    return False

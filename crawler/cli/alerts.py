@@ -9,29 +9,26 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crawler.alerts.blocks import publication_payload
-from crawler.alerts.dispatch import dispatch_all
-from crawler.alerts.message import alert_message
-from crawler.alerts.routing_config import default_routing_path, load_routing
-from crawler.alerts.sinks.console import ConsoleSink
-from crawler.alerts.sinks.slack import SlackError, SlackSink
-from crawler.app_config import AppConfig, load_app_config
 from crawler.cli.context import engine, stderr, stdout
-from storage.db import transaction
-from storage.models import AlertOutbox, Publication
-from storage.outbox import outbox_rows_with_titles, requeue_failed
+
+# The alert stack (Slack SDK, aiohttp, Apprise) is imported by the commands that use it.
+if TYPE_CHECKING:
+    from crawler.app_config import AppConfig
+    from storage.models import AlertOutbox, Publication
 
 app = typer.Typer(help="Test, inspect and resend alerts.", no_args_is_help=True)
 
 
 def configured_channels(config: AppConfig) -> list[str]:
     """The default channel, every channel a route names, and the ops channel; each once."""
+    from crawler.alerts.routing_config import default_routing_path, load_routing
+
     routing = load_routing(default_routing_path(config))
     named = [config.slack.default_channel, *routing.channels(), config.slack.ops_channel]
     seen: dict[str, str] = {}
@@ -43,6 +40,8 @@ def configured_channels(config: AppConfig) -> list[str]:
 
 def sample_publication() -> Publication:
     """A made-up publication that also shows escaping: the <!channel> below must not ping."""
+    from storage.models import Publication
+
     return Publication(
         id=0,
         source_id="xx_govwatch_sample",
@@ -70,6 +69,12 @@ def test_command() -> None:
 
     Example: SLACK_BOT_TOKEN=xoxb-… govwatch alerts test
     """
+    from crawler.alerts.blocks import publication_payload
+    from crawler.alerts.message import alert_message
+    from crawler.alerts.sinks.console import ConsoleSink
+    from crawler.alerts.sinks.slack import SlackError, SlackSink
+    from crawler.app_config import load_app_config
+
     config = load_app_config()
     channels = configured_channels(config)
     token = config.slack.token()
@@ -114,6 +119,9 @@ def pending_command(
 
     Example: govwatch alerts pending --failed
     """
+    from storage.db import transaction
+    from storage.outbox import outbox_rows_with_titles
+
     statuses = ["failed"] if failed_only else ["pending", "failed"]
     with transaction(engine()) as session:
         found = outbox_rows_with_titles(session, statuses)
@@ -168,6 +176,11 @@ def retry_command(
     """
     if not outbox_ids and not all_failed:
         raise typer.BadParameter("name at least one OUTBOX_ID, or use --all")
+    from crawler.alerts.dispatch import dispatch_all
+    from crawler.app_config import load_app_config
+    from storage.db import transaction
+    from storage.outbox import requeue_failed
+
     database = engine()
     with transaction(database) as session:
         requeued = requeue_failed(session, outbox_ids)

@@ -9,19 +9,17 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
-from sqlalchemy import Engine
 
-from crawler import settings as crawl_settings
 from crawler.cli.context import engine, pick_sources, stderr, stdout
-from crawler.middlewares.save_responses import SAVE_SETTING
-from crawler.runner import CrawlOptions, RunSummary, crawl_sources
-from crawler.service.reactor import run_on_reactor
-from crawler.sources import Expect
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from crawler.runner import RunSummary
 
 SAVE_MIDDLEWARE = "crawler.middlewares.save_responses.SaveResponsesMiddleware"
 
@@ -55,6 +53,15 @@ def check_command(
 
     Example: govwatch check jp_mext_news --url https://www.mext.go.jp/b_menu/news/index.rdf --json
     """
+    # Imported here, not at the top: `govwatch --help` must not load Scrapy and Twisted.
+    from pydantic import ValidationError
+
+    from crawler import settings as crawl_settings
+    from crawler.middlewares.save_responses import SAVE_SETTING
+    from crawler.runner import CrawlOptions, crawl_sources
+    from crawler.service.reactor import run_on_reactor
+    from crawler.sources import Expect
+
     source = pick_sources([source_id], False)[0]
     if url:
         # Another page in the source's format may hold fewer items than the usual endpoint.

@@ -1,24 +1,28 @@
-"""Options every command shares, and the objects they select (config, database)."""
+"""Options every command shares, and the objects they select (config, database).
+
+Every command imports this module, ``--help`` included, so it imports nothing heavy at
+the top: the configuration loader (YAML, pydantic) and the database layer (SQLAlchemy,
+Alembic) are imported by the functions that use them.
+"""
 
 from __future__ import annotations
 
 import difflib
 import os
 import sys
-from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
-from crawler.config_loader import default_sources_path, load_sources
 from crawler.errors import DatabaseURLError
 from crawler.logs import configure_logging
-from crawler.sources import SourceConfig
-from storage.db import check_database_url as storage_check_database_url
-from storage.db import database_url, ready_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from crawler.sources import SourceConfig
 
 # Piped output is read by people in files and pagers, not cut to 80 columns.
 stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -35,6 +39,8 @@ def version_callback(show: bool) -> None:
 
 
 def package_version() -> str:
+    from importlib import metadata  # only for --version: it costs every other command time
+
     try:
         return metadata.version("govwatch")
     except metadata.PackageNotFoundError:  # running from a checkout that was never installed
@@ -104,6 +110,8 @@ def chosen_log_level(log_level: str | None, verbose: int, quiet: bool) -> str:
 
 def check_database_url(url: str) -> None:
     """A ``--database`` govwatch cannot use is one line and exit 2, before any command runs."""
+    from storage.db import check_database_url as storage_check_database_url
+
     try:
         storage_check_database_url(url)
     except DatabaseURLError as exc:
@@ -112,7 +120,17 @@ def check_database_url(url: str) -> None:
 
 
 def configured_sources() -> dict[str, SourceConfig]:
+    from crawler.config_loader import default_sources_path, load_sources
+
     return load_sources(default_sources_path())
+
+
+def config_paths() -> tuple[Path, Path]:
+    """(sources.yaml, govwatch.yaml) as this process names them (``run``, ``worker``)."""
+    from crawler.app_config import default_app_config_path
+    from crawler.config_loader import default_sources_path
+
+    return default_sources_path(), default_app_config_path()
 
 
 def pick_sources(ids: list[str], all_sources: bool) -> list[SourceConfig]:
@@ -147,10 +165,14 @@ def did_you_mean(unknown: list[str], known: list[str]) -> str:
 
 def engine() -> Engine:
     """The configured database, created (SQLite) or upgraded as needed."""
+    from storage.db import database_url, ready_engine
+
     return ready_engine(database_url())
 
 
 def existing_engine() -> Engine:
     """The configured database for read-only commands: a SQLite file that does not exist
     is an error, never a new empty database."""
+    from storage.db import database_url, ready_engine
+
     return ready_engine(database_url(), create=False)

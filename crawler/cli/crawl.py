@@ -5,24 +5,18 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine
 
-from crawler.alerts.dispatch import dispatch_all
-from crawler.alerts.sinks.console import ConsoleSink
-from crawler.app_config import load_app_config
 from crawler.cli.context import engine, pick_sources, stderr, stdout
-from crawler.cli.crawl_report import common_failure, short_reason
-from crawler.cli.progress import run_with_progress
-from crawler.runner import CrawlOptions, RunSummary, crawl_sources
-from storage.db import transaction
-from storage.models import utcnow
-from storage.run_owners import close_abandoned_runs
-from storage.runs import close_unfinished_runs
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from crawler.runner import RunSummary
 
 INTERRUPTED_EXIT = 130  # the shell's code for "stopped by SIGINT"
 
@@ -40,6 +34,16 @@ def crawl_command(
 
     Example: govwatch crawl jp_mext_news us_nsf_news
     """
+    # Imported here, not at the top: `govwatch --help` must not load Scrapy and Twisted.
+    from crawler.alerts.dispatch import dispatch_all
+    from crawler.alerts.sinks.console import ConsoleSink
+    from crawler.app_config import load_app_config
+    from crawler.cli.crawl_report import common_failure
+    from crawler.cli.progress import run_with_progress
+    from crawler.runner import CrawlOptions, crawl_sources
+    from storage.models import utcnow
+    from storage.run_owners import close_abandoned_runs
+
     sources = pick_sources(source_ids or [], all_sources)
     config = load_app_config()
     database = engine()
@@ -104,6 +108,9 @@ def close_interrupted_runs(database: Engine, source_ids: list[str], started: dat
     Only runs this process started (same sources, started since the command began) are
     closed: a scheduler crawling the same sources elsewhere keeps its own runs.
     """
+    from storage.db import transaction
+    from storage.runs import close_unfinished_runs
+
     with transaction(database) as session:
         return close_unfinished_runs(
             session,
@@ -114,6 +121,8 @@ def close_interrupted_runs(database: Engine, source_ids: list[str], started: dat
 
 
 def print_summary(summaries: list[RunSummary], *, backfill: bool = False) -> None:
+    from crawler.cli.crawl_report import short_reason
+
     table = Table(title="Crawl summary", title_justify="left")
     for column in ("source", "outcome", "fetched", "not modified", "items", "new", "errors"):
         table.add_column(column)

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
 
-from crawler.app_config import load_app_config
 from crawler.cli.context import engine, stdout
-from storage.db import alembic_config, database_url, is_current, make_engine, redact_url, upgrade
-from storage.retention import prune
+
+# Alembic and SQLAlchemy are imported by the commands, not for `govwatch --help`.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 
 
 def revisions(engine: Engine) -> tuple[str | None, str | None]:
     """(the database's Alembic revision or None when it has no schema, the newest one)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision(), head
@@ -31,6 +34,8 @@ def upgrade_command() -> None:
 
     Example: GOVWATCH_DATABASE_URL=postgresql+psycopg://localhost/govwatch govwatch db upgrade
     """
+    from storage.db import database_url, make_engine, redact_url, upgrade
+
     engine = make_engine(database_url())
     upgrade(engine)
     current, _head = revisions(engine)
@@ -46,6 +51,8 @@ def status_command() -> None:
 
     Example: govwatch db status
     """
+    from storage.db import database_url, is_current, make_engine, redact_url
+
     engine = make_engine(database_url(), create=False)
     where = redact_url(str(engine.url))  # as read: postgres:// shows as postgresql+psycopg://
     current_schema = is_current(engine)  # also turns "cannot connect" into one clear line
@@ -77,6 +84,9 @@ def prune_command(
 
     Example: govwatch db prune --dry-run
     """
+    from crawler.app_config import load_app_config
+    from storage.retention import prune
+
     policy = load_app_config().retention.policy()
     report = prune(engine(), policy, dry_run=dry_run)
     if as_json:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from crawler.cli.context import configured_sources, stdout
-from crawler.demo.run import run_demo
 
 
 def demo_command() -> None:
@@ -13,6 +12,8 @@ def demo_command() -> None:
 
     Example: govwatch demo
     """
+    from crawler.demo.run import run_demo  # the crawl engine: loaded only when it runs
+
     shown = run_demo(configured_sources(), stdout)
     if shown == 0:
         stdout.print("[red]The demo showed no alerts: something is wrong.[/]")

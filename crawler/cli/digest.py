@@ -7,23 +7,19 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from crawler.alerts.dispatch import dispatch_all
-from crawler.alerts.sinks.console import ConsoleSink
-from crawler.app_config import load_app_config
 from crawler.cli.context import configured_sources, engine, stdout
-from crawler.digest import period as periods
-from crawler.digest.publish import DigestError, approve, publish
-from crawler.digest.render import sections
-from crawler.digest.service import build_and_announce
-from storage import digests as store
-from storage.db import transaction
-from storage.models import Digest
+
+# The digest's stack (trafilatura, the alert sinks, SQLAlchemy) is imported by the
+# commands that use it, not for `govwatch --help`.
+if TYPE_CHECKING:
+    from crawler.alerts.sinks.console import ConsoleSink
+    from storage.models import Digest
 
 app = typer.Typer(help="Build, review and publish the weekly digest.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON Lines, one object each.")]
@@ -31,6 +27,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="JSON Lines, one object
 
 def _console(as_json: bool) -> ConsoleSink | None:
     """With ``--json``, console alerts go to stderr: stdout carries only JSON Lines."""
+    from crawler.alerts.sinks.console import ConsoleSink
+
     return ConsoleSink(Console(stderr=True, soft_wrap=False)) if as_json else None
 
 
@@ -61,6 +59,11 @@ def build_command(
 ) -> None:
     """Snapshot the publications first seen in a week (default: the week containing
     yesterday). Example: govwatch digest build --week 2026-W48"""
+    from crawler.alerts.dispatch import dispatch_all
+    from crawler.app_config import load_app_config
+    from crawler.digest import period as periods
+    from crawler.digest.service import build_and_announce
+
     config = load_app_config()
     zone = config.digest.timezone
     if week and (date_from or date_to):
@@ -100,6 +103,9 @@ def build_command(
 @app.command("list")
 def list_command(as_json: JsonOption = False) -> None:
     """List digests, newest period first. Example: govwatch digest list --json"""
+    from storage import digests as store
+    from storage.db import transaction
+
     with transaction(engine()) as session:
         found = [
             digest_record(d, len(store.items(session, d.id))) for d in store.list_digests(session)
@@ -121,6 +127,11 @@ def show_command(
     digest_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonOption = False
 ) -> None:
     """Show a digest's items by country. Example: govwatch digest show 3"""
+    from crawler.digest.publish import DigestError
+    from crawler.digest.render import sections
+    from storage import digests as store
+    from storage.db import transaction
+
     with transaction(engine()) as session:
         digest = store.get_digest(session, digest_id)
         if digest is None:
@@ -159,6 +170,10 @@ def approve_command(
     by: Annotated[str, typer.Option("--by", help="Who approves.")],
 ) -> None:
     """Approve a draft. Example: govwatch digest approve 3 --by "A. Editor\""""
+    from crawler.digest.publish import DigestError, approve
+    from storage import digests as store
+    from storage.db import transaction
+
     with transaction(engine()) as session:
         digest = store.get_digest(session, digest_id)
         if digest is None:
@@ -175,6 +190,10 @@ def publish_command(
 
     Example: govwatch digest publish 3
     """
+    from crawler.alerts.dispatch import dispatch_all
+    from crawler.app_config import load_app_config
+    from crawler.digest.publish import publish
+
     config = load_app_config()
     db = engine()
     result = publish(db, config, digest_id)

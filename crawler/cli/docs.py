@@ -18,14 +18,15 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from crawler.bulletin import load_bulletin, render_coverage
 from crawler.cli.context import configured_sources, stderr
 from crawler.config_loader import DEFAULT_CONFIG_DIR
-from crawler.sources import SourceConfig
+
+if TYPE_CHECKING:
+    from crawler.sources import SourceConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES_DOC = ROOT / "docs" / "sources.md"
@@ -94,6 +95,8 @@ def measurement_modules() -> tuple[Any, Any] | None:
 def render_sources_doc(sources: dict[str, SourceConfig]) -> str:
     """The whole of docs/sources.md for these sources (without the measured columns, and
     one line on stderr saying so, when the tests folder is not there)."""
+    from crawler.bulletin import load_bulletin, render_coverage
+
     seed = render_coverage(load_bulletin(BULLETIN, sources), sources)
     modules = measurement_modules()
     if modules is None:

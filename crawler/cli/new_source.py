@@ -19,7 +19,6 @@ import typer
 
 from crawler.config_loader import default_sources_path, load_sources, read_config_text
 from crawler.errors import ConfigError
-from crawler.sources import SOURCE_ID_PATTERN
 
 Kind = Literal["feed", "list_page", "json_api", "spider"]
 KINDS: tuple[Kind, ...] = ("feed", "list_page", "json_api", "spider")
@@ -143,6 +142,8 @@ def new_source_command(
 
     Example: govwatch new-source jp_cao_press --kind list_page
     """
+    from crawler.sources import SOURCE_ID_PATTERN  # the source models: loaded when used
+
     if not re.fullmatch(SOURCE_ID_PATTERN, source_id):
         refuse(
             f"{source_id!r} is not a source id: <country>_<publisher>[_<channel>] in lower "

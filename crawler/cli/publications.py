@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from crawler.cli.context import engine, stderr, stdout
-from crawler.web.records import publication_record
-from storage import publications_read as read
-from storage.db import transaction
-from storage.models import Publication
+
+# SQLAlchemy and the web app's records are imported by the commands, not for `--help`.
+if TYPE_CHECKING:
+    from storage.models import Publication
+    from storage.publications_read import PublicationFilter
 
 app = typer.Typer(help="List, search and show stored publications.", no_args_is_help=True)
 
@@ -33,12 +34,14 @@ def _filter(
     language: str = "",
     topic: str = "",
     since: str = "",
-) -> read.PublicationFilter:
+) -> PublicationFilter:
+    from storage.publications_read import PublicationFilter
+
     try:
         date_from = date.fromisoformat(since) if since else None
     except ValueError:
         raise typer.BadParameter(f"--since {since!r} is not a date like 2026-01-31") from None
-    return read.PublicationFilter(
+    return PublicationFilter(
         q=query, source=source, country=country, language=language, topic=topic,
         date_from=date_from,
     )  # fmt: skip
@@ -81,6 +84,10 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show one publication and where its alerts went. Example: govwatch publications show 42"""
+    from crawler.web.records import publication_record
+    from storage import publications_read as read
+    from storage.db import transaction
+
     with transaction(engine()) as session:
         publication = read.get_publication(session, publication_id)
         if publication is None:
@@ -120,7 +127,11 @@ def show_command(
         out("  no alert was queued (`govwatch routes explain ID` says why)")
 
 
-def _print_list(wanted: read.PublicationFilter, limit: int, as_json: bool) -> None:
+def _print_list(wanted: PublicationFilter, limit: int, as_json: bool) -> None:
+    from crawler.web.records import publication_record
+    from storage import publications_read as read
+    from storage.db import transaction
+
     with transaction(engine()) as session:
         found = read.list_publications(session, wanted, limit=limit)
     if as_json:

@@ -8,20 +8,16 @@ beside what the outbox actually holds, so a changed rule or a baseline crawl is 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from crawler.alerts.router import CONSOLE, destination_for, names_a_sink
-from crawler.alerts.routing import RoutedFields, decide
-from crawler.alerts.routing_config import default_routing_path, load_routing
-from crawler.alerts.topics import TopicMatcher
-from crawler.app_config import load_app_config
 from crawler.cli.context import engine, stderr, stdout
-from storage.db import transaction
-from storage.models import AlertOutbox, CrawlRun, Publication
-from storage.outbox import outbox_rows_of
+
+# The alert stack and SQLAlchemy are imported by the command, not for `govwatch --help`.
+if TYPE_CHECKING:
+    from storage.models import AlertOutbox, CrawlRun, Publication
 
 app = typer.Typer(help="Explain how alerts are routed.", no_args_is_help=True)
 
@@ -35,6 +31,15 @@ def explain_command(
 
     Example: govwatch routes explain 42
     """
+    from crawler.alerts.router import CONSOLE, destination_for, names_a_sink
+    from crawler.alerts.routing import RoutedFields, decide
+    from crawler.alerts.routing_config import default_routing_path, load_routing
+    from crawler.alerts.topics import TopicMatcher
+    from crawler.app_config import load_app_config
+    from storage.db import transaction
+    from storage.models import CrawlRun, Publication
+    from storage.outbox import outbox_rows_of
+
     config = load_app_config()
     routing = load_routing(default_routing_path(config))
     with transaction(engine()) as session:

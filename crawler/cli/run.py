@@ -7,22 +7,41 @@ import os
 import signal
 import socket
 import time
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from crawler.app_config import default_app_config_path
-from crawler.cli.context import engine, stderr, stdout
+from crawler.cli.context import config_paths, engine, stderr, stdout
 from crawler.cli.worker import run_scheduler_role
-from crawler.config_loader import default_sources_path
 from crawler.logs import configure_logging
-from crawler.service.daemon import load_configuration, serve_until_stopped
-from crawler.service.lease import LEASE_NAME
-from storage.db import transaction
-from storage.leases import read_lease
-from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from crawler.app_config import AppConfig
+    from crawler.sources import SourceConfig
 
 RELOAD_WAIT_SECONDS = 15.0
+
+
+def load_configuration(
+    sources_path: Path, config_path: Path
+) -> tuple[dict[str, SourceConfig], AppConfig]:
+    """:func:`crawler.service.daemon.load_configuration`, imported when a command runs it
+    (the daemon's modules load Scrapy, Twisted and the alert sinks)."""
+    from crawler.service.daemon import load_configuration as load
+
+    return load(sources_path, config_path)
+
+
+def serve_until_stopped(
+    database: Engine, paths: tuple[Path, Path], *, log_level: str | None = None
+) -> int:
+    """:func:`crawler.service.daemon.serve_until_stopped`, imported when ``run`` starts."""
+    from crawler.service.daemon import serve_until_stopped as serve
+
+    return serve(database, paths, log_level=log_level)
 
 
 def run_command(
@@ -46,7 +65,7 @@ def run_command(
     if role not in (None, "scheduler"):
         stderr.print(f"govwatch run: unknown --role {role!r}; the only role is `scheduler`")
         raise typer.Exit(2)
-    paths = (default_sources_path(), default_app_config_path())
+    paths = config_paths()
     _sources, config = load_configuration(*paths)
     # `govwatch --log-level DEBUG run` (or -v / -q) wins over the config file's log_level.
     chosen = (ctx.obj or {}).get("log_level")
@@ -69,7 +88,12 @@ def reload_command() -> None:
 
     Example: govwatch reload
     """
-    load_configuration(default_sources_path(), default_app_config_path())
+    from crawler.service.lease import LEASE_NAME
+    from storage.db import transaction
+    from storage.leases import read_lease
+    from storage.models import utcnow
+
+    load_configuration(*config_paths())
     database = engine()
     with transaction(database) as session:
         lease = read_lease(session, LEASE_NAME)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from crawler.cli.context import configured_sources, stdout
-from crawler.sources import SourceConfig
+
+if TYPE_CHECKING:
+    from crawler.sources import SourceConfig
 
 
 def source_json(source: SourceConfig) -> dict[str, object]:

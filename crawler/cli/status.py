@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from crawler.cli.context import configured_sources, existing_engine, stdout
-from crawler.service.lease import LEASE_NAME
-from crawler.source_status import build_report
-from storage.cluster import STALLED_AFTER, QueueState, queue_state
-from storage.db import transaction
-from storage.leases import read_lease
-from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from storage.cluster import QueueState
 
 STATE_STYLES = {"ok": "green", "failing": "yellow", "broken": "bold red", "stale": "magenta"}
 
@@ -43,6 +40,13 @@ def status_command(
 
     Example: govwatch status --json
     """
+    from crawler.service.lease import LEASE_NAME
+    from crawler.source_status import build_report
+    from storage.cluster import STALLED_AFTER, queue_state
+    from storage.db import transaction
+    from storage.leases import read_lease
+    from storage.models import utcnow
+
     sources = configured_sources()
     now = utcnow()
     database = existing_engine()

@@ -4,19 +4,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
-from crawler.app_config import default_app_config_path
-from crawler.cli.context import engine, stderr
-from crawler.config_loader import default_sources_path
+from crawler.cli.context import config_paths, engine, stderr
 from crawler.logs import configure_logging
-from storage.cluster import DISTRIBUTED_NEEDS_POSTGRES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def _postgres_engine_or_exit(command: str) -> Engine:
+    from storage.cluster import DISTRIBUTED_NEEDS_POSTGRES
+
     database = engine()
     if database.dialect.name != "postgresql":
         stderr.print(f"govwatch {command}: {DISTRIBUTED_NEEDS_POSTGRES}", markup=False)
@@ -40,7 +41,7 @@ def worker_command(
     from crawler.service.workers import serve_worker
 
     database = _postgres_engine_or_exit("worker")
-    paths = (default_sources_path(), default_app_config_path())
+    paths = config_paths()
     configure_logging(_log_level(ctx))
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     raise typer.Exit(serve_worker(database, paths, concurrency))
@@ -51,7 +52,7 @@ def run_scheduler_role(log_level: str, explicit: bool) -> None:
     from crawler.service.cluster_schedule import serve_scheduler
 
     database = _postgres_engine_or_exit("run --role scheduler")
-    paths = (default_sources_path(), default_app_config_path())
+    paths = config_paths()
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     code = serve_scheduler(database, paths, log_level=log_level if explicit else None)
     raise typer.Exit(code)
@@ -62,6 +63,6 @@ def _log_level(ctx: typer.Context) -> str:
     source = parent.get_parameter_source("log_level") if parent is not None else None
     if parent is not None and getattr(source, "name", "") == "COMMANDLINE":
         return str(parent.params["log_level"])
-    from crawler.app_config import read_app_config
+    from crawler.app_config import default_app_config_path, read_app_config
 
     return read_app_config(default_app_config_path()).log_level

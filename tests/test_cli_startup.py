@@ -1,0 +1,120 @@
+"""Start-up: each command imports what it runs, not the whole stack.
+
+``govwatch --help`` once cost over a second of CPU because the CLI imported Scrapy,
+Twisted, SQLAlchemy and the Slack/Apprise stacks for every command (docs/performance.md,
+"Start-up: what lazy imports bought"). These tests run the real command in a fresh
+interpreter with ``-X importtime`` and read the modules it imported: a heavy package that
+comes back into a light command's import set fails here. They assert module sets, never
+timings (the machines are shared).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The crawl engine, the alert and digest stacks, the web server and the distributed mode:
+# none of them is needed to print help, list sources or show health.
+CRAWL_AND_ALERTS = (
+    "scrapy",
+    "twisted",
+    "slack_sdk",
+    "aiohttp",
+    "apprise",
+    "trafilatura",
+    "dateparser",
+    "uvicorn",
+    "starlette",
+    "procrastinate",
+    "apscheduler",
+    "spiders",
+    "crawler.runner",
+    "crawler.alerts",
+    "crawler.digest",
+    "crawler.web",
+)
+DATABASE = ("sqlalchemy", "alembic", "storage.db", "storage.models")
+SOURCES = """\
+jp_mext_news:
+  name: MEXT
+  kind: feed
+  urls: [https://www.mext.go.jp/b_menu/news/index.rdf]
+  publisher: MEXT
+  country: JP
+  language: ja
+  timezone: Asia/Tokyo
+  schedule: {every: 30m, jitter: 5m}
+"""
+_IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$")
+
+
+def imported_by(args: list[str], tmp_path: Path) -> set[str]:
+    """The modules ``govwatch ARGS`` imports, read from ``-X importtime`` (exit 0 asserted)."""
+    env = {
+        **os.environ,
+        "GOVWATCH_SOURCES": str(tmp_path / "sources.yaml"),
+        "GOVWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'govwatch.sqlite3'}",
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "crawler", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {
+        match.group(1) for line in result.stderr.splitlines() if (match := _IMPORT_LINE.match(line))
+    }
+
+
+def loaded(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    """The packages of ``packages`` (or modules under them) that appear in ``modules``."""
+    return sorted(
+        package
+        for package in packages
+        if any(name == package or name.startswith(package + ".") for name in modules)
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "sources.yaml").write_text(SOURCES, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["check", "--help"], ["crawl", "--help"], ["run", "--help"], ["--version"]],
+    ids=" ".join,
+)
+def test_help_loads_neither_the_crawl_stack_nor_the_database(
+    args: list[str], workdir: Path
+) -> None:
+    modules = imported_by(args, workdir)
+    assert "crawler.cli" in modules  # the reading of -X importtime works
+    assert loaded(modules, CRAWL_AND_ALERTS + DATABASE) == []
+
+
+@pytest.mark.parametrize("args", [["sources"], ["sources", "--json"]], ids=" ".join)
+def test_sources_reads_the_configuration_only(args: list[str], workdir: Path) -> None:
+    modules = imported_by(args, workdir)
+    assert "crawler.config_loader" in modules
+    assert loaded(modules, CRAWL_AND_ALERTS + DATABASE) == []
+
+
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"]], ids=" ".join)
+def test_status_reads_the_database_without_the_crawl_stack(args: list[str], workdir: Path) -> None:
+    imported_by(["db", "upgrade"], workdir)  # status never creates a database
+    modules = imported_by(args, workdir)
+    assert "sqlalchemy" in modules  # status does read the database
+    assert loaded(modules, CRAWL_AND_ALERTS) == []
