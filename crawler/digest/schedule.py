@@ -99,10 +99,11 @@ async def weekly_digest_loop(
             due, seen = None, None
             await _wait(stop, RECHECK)
             continue
-        if due is None:  # started, or switched on: a run missed meanwhile is made up
-            await _run_build(make_up_missed_run, engine, config, sources, clock, wake_dispatch)
         if due is None or settings != seen:
-            due, seen = next_run(clock(), settings), settings
+            # computed before a make-up build, so a run falling due during it is not skipped
+            starting, due, seen = due is None, next_run(clock(), settings), settings
+            if starting:  # started, or switched on: a run missed meanwhile is made up
+                await _run_build(make_up_missed_run, engine, config, sources, clock, wake_dispatch)
             logger.info("Next weekly digest: %s", due.isoformat())
         remaining = (due - clock()).total_seconds()
         if remaining > 0:

@@ -20,6 +20,7 @@ from crawler.digest.schedule import (
     next_run,
     weekly_digest_loop,
 )
+from crawler.sources import SourceConfig
 from storage.db import transaction
 from storage.models import AlertOutbox, Digest
 from tests.digest.conftest import at, store_fixtures
@@ -164,3 +165,42 @@ def test_a_period_built_by_hand_or_empty_is_not_made_up(engine: Engine) -> None:
     assert empty is not None
     assert empty.digest_id is None
     assert announcements(engine) == []
+
+
+def test_a_run_falling_due_during_the_make_up_build_is_not_skipped(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_fixtures(engine)
+    caplog.set_level(logging.INFO, logger="crawler.digest.schedule")
+    # started on Monday 30 Nov at 08:59 with W47 (the run of 23 Nov) never built; the
+    # make-up build takes two minutes (the clock moves when the build asks for the sources),
+    # so Monday 09:00 passes while it runs: W48 must still be built, right after it
+    now = [datetime(2026, 11, 30, 8, 59, tzinfo=UTC)]
+    asked: list[bool] = []
+
+    def sources() -> dict[str, SourceConfig]:
+        if not asked:
+            asked.append(True)
+            now[0] += timedelta(minutes=2)
+        return {}
+
+    woken: list[bool] = []
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            weekly_digest_loop(
+                engine, lambda: SCHEDULED, sources, stop, lambda: woken.append(True),
+                lambda: now[0],
+            )
+        )  # fmt: skip
+        while len(woken) < 2 and "Next weekly digest: 2026-12-07" not in caplog.text:
+            await asyncio.sleep(0.02)
+        stop.set()
+        await task
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+    with transaction(engine) as session:
+        labels = [d.label for d in session.scalars(select(Digest).order_by(Digest.id))]
+    assert labels == ["2026-W47", "2026-W48"]
+    assert len(announcements(engine)) == 2
