@@ -10,9 +10,10 @@ as every crawl (crawler/middlewares/safety.py):
   refused unless the source has ``allow_private_network``), and the connection is made to
   the address that was judged (no second lookup, so DNS rebinding cannot slip in);
 - redirects (at most 3) are checked the same way; robots.txt is obeyed with the crawl's
-  rules (:class:`crawler.robots_rules.RobotsRules`, ``ROBOTSTXT_OBEY``);
+  rules (:class:`crawler.robots_rules.RobotsRules`, ``ROBOTSTXT_OBEY``), for every hop;
 - govwatch's User-Agent, a timeout, at most 2 MB per page, one request per host per
-  ``delay`` seconds.
+  ``delay`` seconds, or per the host's robots.txt ``Crawl-delay`` when that is longer (as
+  the crawl's download slots do, crawler/middlewares/robots_cache.py).
 
 Every outcome is returned: the main text (crawler/digest/key_points.py), or one line
 saying why there is none; build.py stores either, so a page is fetched once.
@@ -51,6 +52,10 @@ class DetailFetcher:
     delay: float = 1.0
     timeout: float = 20.0
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    # The pace each host was given for its latest request (seconds between requests):
+    # ``delay``, or its robots.txt Crawl-delay when longer. Read by the tests and the logs.
+    intervals: dict[str, float] = field(default_factory=dict)
     _last: dict[str, float] = field(default_factory=dict)
     _robots: dict[str, RobotsRules | None] = field(default_factory=dict)
 
@@ -75,11 +80,13 @@ class DetailFetcher:
         return outcomes
 
     def get(self, url: str, source: SourceConfig) -> tuple[str, str]:
-        """The page's HTML and its final URL, after the checks and redirects above."""
-        refusal = self._robots_refusal(url, source)
-        if refusal is not None:
-            raise Refused(f"{url}: {refusal}")
+        """The page's HTML and its final URL, after the checks and redirects above (robots.txt
+        is asked for every hop, as the crawl does: a redirect may lead to a path or host the
+        rules forbid)."""
         for _ in range(MAX_REDIRECTS + 1):
+            refusal = self._robots_refusal(url, source)
+            if refusal is not None:
+                raise Refused(f"{url}: {refusal}")
             status, headers, body = self._request(url, source)
             if status in (301, 302, 303, 307, 308) and headers.get("location"):
                 url = urljoin(url, headers["location"])
@@ -119,7 +126,7 @@ class DetailFetcher:
             )
         port = parts.port or (443 if parts.scheme == "https" else 80)
         address = self._checked_address(host, port, source)
-        self._wait_turn(host)
+        self._wait_turn(host, self._robots.get(f"{parts.scheme}://{parts.netloc}"))
         connection = _pinned(parts.scheme, host, port, address, self.timeout)
         path = parts.path or "/"
         if parts.query:
@@ -152,13 +159,18 @@ class DetailFetcher:
                 raise Refused(f"{host} resolves to {text}, {reason} (allow_private_network is off)")
         return addresses[0]
 
-    def _wait_turn(self, host: str) -> None:
+    def _wait_turn(self, host: str, rules: RobotsRules | None) -> None:
+        """Sleep until the host's turn: ``delay`` after its last request, or the Crawl-delay
+        of its robots.txt (once that has been read) when longer."""
+        crawl_delay = rules.crawl_delay(USER_AGENT) if rules is not None else None
+        interval = max(self.delay, crawl_delay or 0.0)
+        self.intervals[host] = interval
         last = self._last.get(host)
         if last is not None:
-            remaining = last + self.delay - time.monotonic()
+            remaining = last + interval - self.clock()
             if remaining > 0:
                 self.sleep(remaining)
-        self._last[host] = time.monotonic()
+        self._last[host] = self.clock()
 
 
 def _pinned(

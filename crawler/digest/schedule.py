@@ -4,8 +4,13 @@
 A coroutine the daemon starts beside its other loops. It reads the configuration through a
 callable, so a reload that changes the day, time or zone (or switches the job on or off)
 takes effect within :data:`RECHECK`. A build runs in a worker thread; its failure is one
-log line and the loop goes on (next week, or after a restart). A run missed while the
-daemon was down is not made up: ``govwatch digest build`` does it by hand.
+log line and the loop goes on (next week, or after a restart).
+
+A run missed while the daemon was down is made up when the loop starts (or a reload
+switches the job on): the period the last scheduled run would have built (with the default
+Monday 09:00, the week just ended) is built and announced if no digest exists for it. A
+digest built by hand, or by the run itself, exists, so nothing is built twice; the
+announcement is sent once per digest (crawler/digest/publish.py).
 """
 
 from __future__ import annotations
@@ -23,8 +28,12 @@ from sqlalchemy import Engine
 
 from crawler.alerts.outbox import unexpected
 from crawler.app_config import AppConfig, DigestSettings
+from crawler.digest.build import BuildResult
+from crawler.digest.period import Period, week_of_yesterday
 from crawler.digest.service import build_and_announce
 from crawler.sources import SourceConfig
+from storage import digests as store
+from storage.db import transaction
 from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -46,6 +55,33 @@ def next_run(now: datetime, settings: DigestSettings) -> datetime:
     raise AssertionError("unreachable: a weekday recurs every 7 days")  # pragma: no cover
 
 
+def previous_run(now: datetime, settings: DigestSettings) -> datetime:
+    """The last configured weekday and time at or before ``now`` (one week before the next
+    run after it)."""
+    return next_run(now, settings) - timedelta(days=7)
+
+
+def missed_period(now: datetime, settings: DigestSettings) -> Period:
+    """The period the last scheduled run at or before ``now`` built, or would have built."""
+    return week_of_yesterday(previous_run(now, settings), settings.timezone)
+
+
+def make_up_missed_run(
+    engine: Engine,
+    config: AppConfig,
+    sources: dict[str, SourceConfig],
+    now: datetime,
+) -> BuildResult | None:
+    """Build and announce the last scheduled run's period when no digest exists for it (the
+    daemon was down at that time, or the build failed); None when there is one already."""
+    period = missed_period(now, config.digest)
+    with transaction(engine) as session:
+        if store.digest_for_period(session, period.start, period.end) is not None:
+            return None
+    logger.info("The weekly digest of %s was missed: building it now", period.label)
+    return build_and_announce(engine, config, sources, period=period, now=now)
+
+
 async def weekly_digest_loop(
     engine: Engine,
     config: Callable[[], AppConfig],
@@ -55,7 +91,6 @@ async def weekly_digest_loop(
     clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Until ``stop``: wait for the next configured time, then build and announce."""
-    loop = asyncio.get_running_loop()
     due: datetime | None = None
     seen: DigestSettings | None = None
     while not stop.is_set():
@@ -65,23 +100,40 @@ async def weekly_digest_loop(
             await _wait(stop, RECHECK)
             continue
         if due is None or settings != seen:
-            due, seen = next_run(clock(), settings), settings
+            # computed before a make-up build, so a run falling due during it is not skipped
+            starting, due, seen = due is None, next_run(clock(), settings), settings
+            if starting:  # started, or switched on: a run missed meanwhile is made up
+                await _run_build(make_up_missed_run, engine, config, sources, clock, wake_dispatch)
             logger.info("Next weekly digest: %s", due.isoformat())
         remaining = (due - clock()).total_seconds()
         if remaining > 0:
             await _wait(stop, min(remaining, RECHECK))
             continue
         due = next_run(due, settings)
-        try:
-            build = functools.partial(build_and_announce, now=clock())
-            result = await loop.run_in_executor(None, build, engine, config(), sources())
-        except Exception as exc:  # survived on purpose: the daemon must go on
-            logger.error("The weekly digest was not built: %s", unexpected(exc))
-            continue
-        logger.info(
-            "Weekly digest %s: %s", result.label, result.note or f"{result.added} new items"
-        )
-        wake_dispatch()
+        await _run_build(build_and_announce, engine, config, sources, clock, wake_dispatch)
+
+
+async def _run_build(
+    build: Callable[..., BuildResult | None],
+    engine: Engine,
+    config: Callable[[], AppConfig],
+    sources: Callable[[], dict[str, SourceConfig]],
+    clock: Callable[[], datetime],
+    wake_dispatch: Callable[[], None],
+) -> None:
+    """One build in a worker thread; a failure is one log line (the daemon must go on), a
+    build wakes the delivery loop for its announcement."""
+    loop = asyncio.get_running_loop()
+    try:
+        call = functools.partial(build, now=clock())
+        result = await loop.run_in_executor(None, call, engine, config(), sources())
+    except Exception as exc:  # survived on purpose: the daemon must go on
+        logger.error("The weekly digest was not built: %s", unexpected(exc))
+        return
+    if result is None:
+        return
+    logger.info("Weekly digest %s: %s", result.label, result.note or f"{result.added} new items")
+    wake_dispatch()
 
 
 class DaemonParts(Protocol):

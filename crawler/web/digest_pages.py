@@ -20,6 +20,7 @@ from starlette.routing import Route
 from crawler.alerts.dispatch import dispatch_all
 from crawler.app_config import AppConfig, load_app_config
 from crawler.digest.build import pending, pull_in
+from crawler.digest.order import OrderRefused, move, reorder
 from crawler.digest.period import Period
 from crawler.digest.publish import MAX_LEADS, DigestError, approve, publish, reopen
 from crawler.digest.render import Section, render_html, render_markdown, sections
@@ -38,6 +39,7 @@ def routes() -> list[Route]:
         Route("/digests/{digest_id:int}/digest.html", digest_html),
         Route("/digests/{digest_id:int}/digest.md", digest_markdown),
         Route("/digests/{digest_id:int}/items/{item_id:int}", edit_item, methods=["POST"]),
+        Route("/digests/{digest_id:int}/order", order_section, methods=["POST"]),
         Route("/digests/{digest_id:int}/bulk", bulk_edit, methods=["POST"]),
         Route("/digests/{digest_id:int}/pull", pull_item, methods=["POST"]),
         Route("/digests/{digest_id:int}/state", change_state, methods=["POST"]),
@@ -152,21 +154,34 @@ async def edit_item(request: Request) -> Response:
                 item.lead = False
             action = form.get("action")
             if action in ("up", "down"):
-                _move(session, digest_id, item_id, -1 if action == "up" else 1)
+                move(session, digest_id, item_id, -1 if action == "up" else 1)
     return _back(request, f"#item-{item_id}", problem)
 
 
-def _move(session: Any, digest_id: int, item_id: int, step: int) -> None:
-    """Swap the item with its neighbour in the same country section."""
-    rows = store.items(session, digest_id)
-    item = next(entry for entry, _ in rows if entry.id == item_id)
-    same = [entry for entry, _ in rows if entry.country == item.country]
-    index = same.index(item) + step
-    if 0 <= index < len(same):
-        other = same[index]
-        item.position, other.position = other.position, item.position
-        if item.position == other.position:  # equal positions: make the order explicit
-            item.position += step
+async def order_section(request: Request) -> Response:
+    """A country section's new order, sent by a drop on the review page (digest.js): the
+    repeated ``item`` fields, top to bottom. Refused (400, nothing changed) when they name
+    items of another digest or mix sections."""
+    if (gate := _login_first(request)) is not None:
+        return gate
+    form = await request.form()
+    if not auth.csrf_ok(request, form.get(auth.CSRF_FIELD)):
+        return _refused(request)
+    digest_id = int(request.path_params["digest_id"])
+    raw = [value for value in form.getlist("item") if isinstance(value, str)]
+    if not raw or not all(value.isdigit() for value in raw):
+        return PlainTextResponse("The order names no items.", status_code=400)
+    with transaction(web_state(request).engine) as session:
+        digest = store.get_digest(session, digest_id)
+        if digest is None:
+            return PlainTextResponse("No such digest.", status_code=404)
+        if digest.state != "draft":
+            return _back(request, problem=f"{digest.label} is {digest.state}: reopen it to edit")
+        try:
+            reorder(session, digest_id, [int(value) for value in raw])
+        except OrderRefused as exc:  # raised before anything is changed
+            return PlainTextResponse(f"Order refused: {exc}.", status_code=400)
+    return _back(request, f"#item-{raw[0]}")
 
 
 async def bulk_edit(request: Request) -> Response:

@@ -60,6 +60,21 @@ def tab(site: DigestSite) -> Iterator[Any]:
         assert dialogs == [], "a script from a title ran"
 
 
+def mark_body(tab: Any) -> None:
+    """Mark the page's current body, so a wait can tell the swapped one from it."""
+    tab.evaluate("() => { document.getElementById('digest-body').staleBody = true; }")
+
+
+def wait_for_swap(tab: Any, condition: str = "true") -> None:
+    """Wait until htmx has swapped in a new body (the marked one is gone) where the JS
+    ``condition`` holds. A condition alone can hold before the swap (a value just typed, an
+    item Sortable already moved in the page), and a click on the old body may be dropped."""
+    tab.wait_for_function(
+        "() => { const body = document.getElementById('digest-body');"
+        f" return !!body && !body.staleBody && ({condition}); }}"
+    )
+
+
 def item_titles(tab: Any, country: str) -> list[str]:
     found: list[str] = tab.locator(f"#country-{country} a.title").all_inner_texts()
     return found
@@ -89,11 +104,12 @@ def test_an_editor_reviews_approves_and_publishes(tab: Any, site: DigestSite) ->
     # edit key points (the htmx form saves and swaps the body)
     battery = f"#item-{ids['蓄電池の安全基準']}"
     tab.fill(f"{battery} textarea", "安全基準を改正。来年四月に施行。")
+    mark_body(tab)
     tab.click(f"{battery} button.save")
-    tab.wait_for_function(
-        "sel => document.querySelector(sel + ' textarea')?.value === '安全基準を改正。来年四月に施行。'"
-        " && !document.querySelector(sel)?.classList.contains('excluded')",
-        arg=battery,
+    wait_for_swap(
+        tab,
+        f"document.querySelector('{battery} textarea')?.value === '安全基準を改正。来年四月に施行。'"
+        f" && !document.querySelector('{battery}')?.classList.contains('excluded')",
     )
 
     # reorder: the battery item up, above the AI guideline
@@ -163,6 +179,50 @@ def test_an_editor_reviews_approves_and_publishes(tab: Any, site: DigestSite) ->
     )
     assert response.ok
     assert len(site.slack.posted(DIGEST_CHANNEL)) == 3
+
+
+def test_dragging_an_item_reorders_its_section_and_the_stored_order(
+    tab: Any, site: DigestSite
+) -> None:
+    path = f"/digests/{site.digest_id}"
+    tab.goto(path)
+    tab.wait_for_url("**/login**")
+    tab.fill("input[name=password]", PASSWORD)
+    tab.click("button[type=submit]")
+    tab.wait_for_url(f"**{path}")
+    ids = {p.title: item.id for item, p in _items(site)}
+    assert item_titles(tab, "JP") == ["AI事業者ガイドライン", "蓄電池の安全基準"]
+    battery, guideline = f"#item-{ids['蓄電池の安全基準']}", f"#item-{ids['AI事業者ガイドライン']}"
+    # the handle shows only once the script has made the list draggable
+    tab.wait_for_selector("#country-JP ol.digest-items.can-drag")
+    assert tab.locator(f"{battery} .drag-handle").is_visible()
+
+    # drag the battery item by its handle onto the top of the guideline item; the body is
+    # swapped whole once the order is stored
+    mark_body(tab)
+    tab.locator(f"{battery} .drag-handle").drag_to(
+        tab.locator(guideline), target_position={"x": 20, "y": 3}
+    )
+    wait_for_swap(
+        tab,
+        "document.querySelector('#country-JP a.title')?.innerText === '蓄電池の安全基準'"
+        " && document.querySelector('#country-JP ol.can-drag') !== null",
+    )
+    stored = [p.title for item, p in _items(site) if item.country == "JP"]
+    assert stored == ["蓄電池の安全基準", "AI事業者ガイドライン"]
+    assert item_titles(tab, "JP") == stored
+
+    # and back, after the swap: the new list is draggable too; a reload shows the stored order
+    mark_body(tab)
+    tab.locator(f"{guideline} .drag-handle").drag_to(
+        tab.locator(battery), target_position={"x": 20, "y": 3}
+    )
+    wait_for_swap(
+        tab, "document.querySelector('#country-JP a.title')?.innerText === 'AI事業者ガイドライン'"
+    )
+    tab.reload()
+    assert item_titles(tab, "JP") == ["AI事業者ガイドライン", "蓄電池の安全基準"]
+    assert [p.title for item, p in _items(site) if item.country == "JP"] == item_titles(tab, "JP")
 
 
 def _items(site: DigestSite) -> list[Any]:

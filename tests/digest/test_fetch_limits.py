@@ -1,6 +1,7 @@
 """The detail-page client's limits that docs/digest.md promises: at most 2 MB a page, at most
-3 redirects, one request per host per ``delay``. Real HTTP on 127.0.0.1; the pause is read
-from the client's own ``sleep`` (what it asked to wait), never from a clock."""
+3 redirects, one request per host per ``delay`` or per its robots.txt Crawl-delay when longer.
+Real HTTP on 127.0.0.1; the pause is read from the client's own ``sleep`` (what it asked to
+wait) and its own records, never from a wall clock."""
 
 from __future__ import annotations
 
@@ -69,3 +70,54 @@ def test_each_request_to_a_host_after_the_first_waits_its_turn(pages: PageServer
     assert [r.path for r in pages.requests] == ["/robots.txt", "/one.html", "/two.html"]
     assert len(waits) == 2
     assert all(0 < wait <= 60.0 for wait in waits), waits
+
+
+class StoppedClock:
+    """A clock that moves only when the client sleeps: each wait is exactly the pace chosen."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize(("configured", "crawl_delay", "pace"), [(1.0, 5, 5.0), (7.0, 5, 7.0)])
+def test_the_pace_is_the_longer_of_the_delay_and_the_robots_crawl_delay(
+    pages: PageServer, configured: float, crawl_delay: int, pace: float
+) -> None:
+    pages.route(
+        "/robots.txt",
+        Route(f"User-agent: *\nCrawl-delay: {crawl_delay}\nAllow: /\n".encode(),
+              content_type="text/plain"),
+    )  # fmt: skip
+    first = pages.route("/one.html", Route(PAGE))
+    second = pages.route("/two.html", Route(PAGE))
+    clock = StoppedClock()
+    source = make_source(id="xx_detail", urls=[pages.url("/")])
+    client = DetailFetcher({"xx_detail": source}, delay=configured, sleep=clock.sleep, clock=clock)
+    client.get(first, source)
+    client.get(second, source)
+    assert [r.path for r in pages.requests] == ["/robots.txt", "/one.html", "/two.html"]
+    host = pages.url("/").split("//")[1].split(":")[0]
+    assert client.intervals == {host: pace}
+    # robots.txt goes at once (its Crawl-delay is not known yet), then each page waits the pace
+    assert clock.waits == [pace, pace]
+
+
+def test_a_redirect_to_a_path_robots_txt_forbids_is_not_followed(pages: PageServer) -> None:
+    pages.route(
+        "/robots.txt",
+        Route(b"User-agent: *\nDisallow: /private/\n", content_type="text/plain"),
+    )
+    hidden = pages.route("/private/page.html", Route(PAGE))
+    start = pages.route("/open.html", Route(status=302, headers={"Location": hidden}))
+    client, source = fetcher(pages, delay=0)
+    with pytest.raises(Refused, match=r"forbidden by robots\.txt"):
+        client.get(start, source)
+    assert [r.path for r in pages.requests] == ["/robots.txt", "/open.html"]

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, select
 
 from crawler.app_config import AppConfig, DigestSettings
-from crawler.digest.schedule import next_run, weekly_digest_loop
+from crawler.digest.build import build_digest
+from crawler.digest.period import week
+from crawler.digest.schedule import (
+    make_up_missed_run,
+    missed_period,
+    next_run,
+    weekly_digest_loop,
+)
+from crawler.sources import SourceConfig
 from storage.db import transaction
 from storage.models import AlertOutbox, Digest
-from tests.digest.conftest import store_fixtures
+from tests.digest.conftest import at, store_fixtures
 
 
 def test_the_next_run_is_the_configured_weekday_and_time_in_its_zone() -> None:
@@ -32,6 +43,8 @@ def test_the_next_run_is_the_configured_weekday_and_time_in_its_zone() -> None:
 
 def test_the_loop_builds_and_announces_when_due(engine: Engine) -> None:
     store_fixtures(engine)
+    # W47, the period of the run a week earlier, was built (by hand): nothing to make up
+    assert build_digest(engine, week("2026-W47"), now=at(23, 10)).digest_id is not None
     # a clock that reaches Monday 30 Nov 2026 09:00 UTC a moment after the loop starts
     due = datetime(2026, 11, 30, 9, tzinfo=UTC)
     started = time.monotonic()
@@ -63,6 +76,131 @@ def test_the_loop_builds_and_announces_when_due(engine: Engine) -> None:
         rows = list(
             session.scalars(select(AlertOutbox).where(AlertOutbox.kind == "digest_announcement"))
         )
-    assert [digest.label for digest in digests] == ["2026-W48"]  # the week containing Sunday
+    # the week containing Sunday; W47 stays as it was (not rebuilt, not announced)
+    assert [digest.label for digest in digests] == ["2026-W47", "2026-W48"]
     assert len(rows) == 1
     assert rows[0].destination == "console"
+
+
+SCHEDULED = AppConfig.model_validate(
+    {"digest": {"schedule": True, "day": "mon", "time": "09:00", "editors_channel": "#editors",
+                "fetch_detail_pages": False}}
+)  # fmt: skip
+
+
+def test_the_missed_period_is_the_one_the_last_scheduled_run_builds() -> None:
+    settings = SCHEDULED.digest
+    # Wednesday 2 Dec: the Monday 30 Nov 09:00 run built W48 (23–29 Nov)
+    assert missed_period(datetime(2026, 12, 2, 12, tzinfo=UTC), settings).label == "2026-W48"
+    # at 09:00 sharp the run is due now: its period; a minute before, the run a week earlier
+    assert missed_period(datetime(2026, 11, 30, 9, tzinfo=UTC), settings).label == "2026-W48"
+    assert missed_period(datetime(2026, 11, 30, 8, 59, tzinfo=UTC), settings).label == "2026-W47"
+    berlin = DigestSettings(schedule=True, day="mon", time="00:30", timezone="Europe/Berlin")
+    # Sunday 29 Nov 23:45 UTC is Monday 00:45 in Berlin: the run of that Monday, W48
+    assert missed_period(datetime(2026, 11, 29, 23, 45, tzinfo=UTC), berlin).label == "2026-W48"
+
+
+def run_loop_until(
+    engine: Engine, clock: Callable[[], datetime], done: Callable[[list[bool]], bool]
+) -> list[bool]:
+    """Start the weekly loop (as ``govwatch run`` does) and stop it once ``done(woken)``."""
+    woken: list[bool] = []
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            weekly_digest_loop(
+                engine, lambda: SCHEDULED, dict, stop, lambda: woken.append(True), clock
+            )
+        )
+        while not done(woken) and not task.done():
+            await asyncio.sleep(0.02)
+        stop.set()
+        await task
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+    return woken
+
+
+def announcements(engine: Engine) -> list[AlertOutbox]:
+    with transaction(engine) as session:
+        query = select(AlertOutbox).where(AlertOutbox.kind == "digest_announcement")
+        return list(session.scalars(query))
+
+
+def test_a_run_missed_while_down_is_made_up_once_at_start(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_fixtures(engine)
+    # down on Monday 30 Nov at 09:00; started on Wednesday 2 Dec (a fixed clock: no waiting
+    # for any time to come, the next run is five days away)
+    wednesday = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    woken = run_loop_until(engine, lambda: wednesday, lambda woken: bool(woken))
+    assert woken == [True]
+    with transaction(engine) as session:
+        digests = list(session.scalars(select(Digest)))
+        assert [d.label for d in digests] == ["2026-W48"]
+        assert digests[0].announced_at is not None
+        assert digests[0].snapshot_at.replace(tzinfo=UTC) == wednesday
+    assert [row.payload["digest_id"] for row in announcements(engine)] == [digests[0].id]
+
+    # started again (the same day): the digest exists, nothing is built or announced twice
+    caplog.set_level(logging.INFO, logger="crawler.digest.schedule")
+    caplog.clear()
+    again = run_loop_until(engine, lambda: wednesday, lambda _: "Next weekly digest" in caplog.text)
+    assert again == []
+    assert "was missed" not in caplog.text
+    assert len(announcements(engine)) == 1
+    assert make_up_missed_run(engine, SCHEDULED, {}, wednesday) is None
+
+
+def test_a_period_built_by_hand_or_empty_is_not_made_up(engine: Engine) -> None:
+    store_fixtures(engine)
+    # W48 built by hand and not announced (no editors channel then): left alone
+    assert build_digest(engine, week("2026-W48"), now=at(30, 8)).digest_id is not None
+    assert make_up_missed_run(engine, SCHEDULED, {}, datetime(2026, 12, 2, tzinfo=UTC)) is None
+    assert announcements(engine) == []
+    # a week with nothing first seen in it: no digest, no announcement
+    empty = make_up_missed_run(engine, SCHEDULED, {}, datetime(2027, 3, 3, tzinfo=UTC))
+    assert empty is not None
+    assert empty.digest_id is None
+    assert announcements(engine) == []
+
+
+def test_a_run_falling_due_during_the_make_up_build_is_not_skipped(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_fixtures(engine)
+    caplog.set_level(logging.INFO, logger="crawler.digest.schedule")
+    # started on Monday 30 Nov at 08:59 with W47 (the run of 23 Nov) never built; the
+    # make-up build takes two minutes (the clock moves when the build asks for the sources),
+    # so Monday 09:00 passes while it runs: W48 must still be built, right after it
+    now = [datetime(2026, 11, 30, 8, 59, tzinfo=UTC)]
+    asked: list[bool] = []
+
+    def sources() -> dict[str, SourceConfig]:
+        if not asked:
+            asked.append(True)
+            now[0] += timedelta(minutes=2)
+        return {}
+
+    woken: list[bool] = []
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            weekly_digest_loop(
+                engine, lambda: SCHEDULED, sources, stop, lambda: woken.append(True),
+                lambda: now[0],
+            )
+        )  # fmt: skip
+        while len(woken) < 2 and "Next weekly digest: 2026-12-07" not in caplog.text:
+            await asyncio.sleep(0.02)
+        stop.set()
+        await task
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+    with transaction(engine) as session:
+        labels = [d.label for d in session.scalars(select(Digest).order_by(Digest.id))]
+    assert labels == ["2026-W47", "2026-W48"]
+    assert len(announcements(engine)) == 2

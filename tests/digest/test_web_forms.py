@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from crawler.digest.build import build_digest
+from crawler.digest.period import week
 from storage import digests as store
 from storage.db import transaction
 from storage.models import AlertOutbox
+from tests.digest.conftest import at
 from tests.digest.web import DIGEST_CHANNEL, DigestSite, csrf, digest_site, logged_in
 from tests.servers.slack import TOKEN
 from tests.web.http import Browser
@@ -103,3 +106,60 @@ def test_the_outputs_download_under_the_digest_label_and_a_missing_digest_is_404
         )
         assert "Content-Disposition" not in browser.get(f"{path}/digest{suffix}").headers
         assert browser.get(f"/digests/{site.digest_id + 999}/digest{suffix}").status == 404
+
+
+def section_order(site: DigestSite, country: str) -> list[str]:
+    with transaction(site.engine) as session:
+        return [
+            p.title for item, p in store.items(session, site.digest_id) if item.country == country
+        ]
+
+
+def test_the_order_of_a_section_is_set_whole_and_only_with_session_csrf_and_its_own_items(
+    site: DigestSite,
+) -> None:
+    path = f"/digests/{site.digest_id}"
+    ids = site.stored.ids
+    with transaction(site.engine) as session:
+        item_of = {item.publication_id: item.id for item, _ in store.items(session, site.digest_id)}
+    jp_ai, jp_battery = item_of[ids["jp_w48_ai"]], item_of[ids["jp_w48_battery"]]
+    before = section_order(site, "JP")
+    assert before == ["AI事業者ガイドライン", "蓄電池の安全基準"]
+    new_order = [("item", str(jp_battery)), ("item", str(jp_ai))]
+
+    # no session: to the login, nothing changes
+    anonymous = Browser(site.base)
+    token = csrf(anonymous, "/login")
+    answer = anonymous.post(f"{path}/order", [("csrf_token", token), *new_order])
+    assert answer.status == 303
+    assert "/login" in answer.headers["Location"]
+    # a session but no token, or a forged one: 403
+    browser = logged_in(site.base)
+    assert browser.post(f"{path}/order", new_order).status == 403
+    assert browser.post(f"{path}/order", [("csrf_token", "forged"), *new_order]).status == 403
+    assert section_order(site, "JP") == before
+
+    # items of another digest (W47), or of two sections: 400, nothing changes
+    other = build_digest(site.engine, week("2026-W47"), now=at(30, 10))
+    assert other.digest_id is not None
+    with transaction(site.engine) as session:
+        foreign = [item.id for item, _ in store.items(session, other.digest_id)]
+    token = csrf(browser, path)
+    for order in (
+        [("item", str(jp_battery)), ("item", str(foreign[0]))],
+        [("item", str(foreign[0]))],
+        [("item", str(jp_battery)), ("item", str(item_of[ids["kr_w48"]]))],
+        [("item", str(jp_battery)), ("item", str(jp_battery))],
+        [],
+    ):
+        answer = browser.post(f"{path}/order", [("csrf_token", token), *order])
+        assert answer.status == 400, (order, answer.body)
+    assert section_order(site, "JP") == before
+    with transaction(site.engine) as session:  # the other digest is untouched too
+        assert [item.id for item, _ in store.items(session, other.digest_id)] == foreign
+
+    # the section's order, whole: stored, and the plain form comes back to the first item
+    answer = browser.post(f"{path}/order", [("csrf_token", token), *new_order])
+    assert answer.status == 303
+    assert answer.headers["Location"] == f"{path}#item-{jp_battery}"
+    assert section_order(site, "JP") == ["蓄電池の安全基準", "AI事業者ガイドライン"]

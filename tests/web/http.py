@@ -36,7 +36,8 @@ class Browser:
         query = ("?" + urllib.parse.urlencode(params)) if params else ""
         return self._open(urllib.request.Request(self.base + path + query))
 
-    def post(self, path: str, form: dict[str, str]) -> Answer:
+    def post(self, path: str, form: dict[str, str] | list[tuple[str, str]]) -> Answer:
+        """POST ``form``; a list of pairs repeats a field (``item=3&item=1``)."""
         data = urllib.parse.urlencode(form).encode()
         return self._open(urllib.request.Request(self.base + path, data=data, method="POST"))
 

@@ -1,6 +1,8 @@
-// Keyboard shortcuts of the digest review page: j / k move between items, x toggles
-// "include" (and saves). A checkbox change saves the item at once. Without this file the
-// page still works: every item is a plain form with a Save button.
+// The digest review page's scripting: j / k move between items, x toggles "include" (and
+// saves); a checkbox change saves the item at once; an item dragged by its handle (⠿, with
+// SortableJS, static/sortable.min.js) and dropped sends its country section's new order
+// (the section's hidden order form, POST /digests/ID/order). Without this file the page
+// still works: every item is a plain form with Save, ↑ and ↓.
 (function () {
   "use strict";
   var current = null;
@@ -49,8 +51,51 @@
     }
   });
 
-  // htmx swaps the whole body after each save: keep the current item marked.
+  // Drag to reorder: one Sortable per country section of an editable digest.
+  function sendOrder(list) {
+    var form = document.getElementById(list.getAttribute("data-order-form"));
+    if (!form) { return; }
+    Array.prototype.slice.call(form.querySelectorAll("input[name=item]")).forEach(function (old) {
+      old.remove();
+    });
+    Array.prototype.slice.call(list.querySelectorAll("li.digest-item")).forEach(function (item) {
+      var field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "item";
+      field.value = item.getAttribute("data-item");
+      form.appendChild(field);
+    });
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  }
+
+  function sortable() {
+    if (typeof Sortable === "undefined") { return; }
+    document.querySelectorAll("ol.digest-items[data-order-form]").forEach(function (list) {
+      if (list.classList.contains("can-drag")) { return; }
+      list.classList.add("can-drag");
+      Sortable.create(list, {
+        handle: ".drag-handle",
+        draggable: "li.digest-item",
+        chosenClass: "dragging",
+        onEnd: function (event) {
+          // Sortable leaves empty style="" attributes behind; htmx's settle step copies an
+          // old element's attributes onto its new twin, which the CSP (no inline style)
+          // refuses. Remove them after every drag, dropped in place or not.
+          Array.prototype.slice.call(list.querySelectorAll("[style]")).forEach(function (el) {
+            el.removeAttribute("style");
+          });
+          current = event.item.id;
+          if (event.oldIndex !== event.newIndex) { sendOrder(list); }
+        }
+      });
+    });
+  }
+  sortable();
+
+  // htmx swaps the whole body after each save: keep the current item marked, and make the
+  // new lists draggable.
   document.addEventListener("htmx:afterSwap", function () {
+    sortable();
     if (current) { select(document.getElementById(current)); }
   });
 })();
