@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -44,6 +44,17 @@ def digest_for_period(session: Session, start: date, end: date) -> Digest | None
 
 def get_digest(session: Session, digest_id: int) -> Digest | None:
     return session.get(Digest, digest_id)
+
+
+def mark_published(session: Session, digest_id: int) -> int:
+    """``approved`` → ``published`` (now), as one conditional update; how many rows changed:
+    1 the first time, 0 when the digest was already published (or is not approved)."""
+    result = session.execute(
+        update(Digest)
+        .where(Digest.id == digest_id, Digest.state == "approved")
+        .values(state="published", published_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0))
 
 
 def list_digests(session: Session, limit: int = 100) -> list[Digest]:

@@ -8,7 +8,13 @@ a reader must know about, and it is the usual way a circle hides) — and fails 
 * a module belongs to no floor (a new room must say where it lives),
 * an import points to a higher floor (an upward arrow), or a forbidden pair is joined
   (storage → Scrapy or the crawler; spiders → storage or alerts),
-* the modules import one another in a circle.
+* the modules import one another in a circle,
+* a module under ``crawler`` or ``spiders`` builds SQL: it imports from SQLAlchemy anything
+  beyond the handles and types it is given (``Engine``, ``Connection``, ``Session``…) and its
+  exceptions — ``select``, ``insert``, ``update``, ``delete``, ``text``, ``func``, ``or_``,
+  a dialect's ``insert``, the ``sqlalchemy`` module itself — or runs a raw string with
+  ``exec_driver_sql``. Every SQL statement of the product lives in ``storage/``, which
+  offers functions taking an engine or session and plain values.
 
 ``KNOWN_DEBT`` lists the arrows that still point the wrong way, each with the reason it is
 not fixed yet; the test also fails when one of them has gone, so the list only shrinks.
@@ -100,6 +106,21 @@ KNOWN_DEBT: dict[tuple[str, str], str] = {
     ),
 }
 
+# What a module outside storage/ may import from SQLAlchemy: per module, the names allowed
+# (None: every name, for the exception classes). Handles and types only; anything else there
+# builds SQL (select, update, text, func, or_, …) and belongs in storage/.
+SQL_FREE_PACKAGES = ("crawler", "spiders")
+SQLALCHEMY_ALLOWED: dict[str, frozenset[str] | None] = {
+    "sqlalchemy": frozenset({"Engine", "Connection", "Row", "URL"}),
+    "sqlalchemy.engine": frozenset({"Engine", "Connection", "Row", "URL"}),
+    "sqlalchemy.orm": frozenset({"Session"}),
+    "sqlalchemy.exc": None,
+}
+
+# Modules outside storage/ still allowed to build SQL: module → why. The test fails when an
+# entry no longer builds SQL, so the list only shrinks; keep it empty.
+SQL_OUTSIDE_STORAGE: dict[str, str] = {}
+
 
 @dataclass(frozen=True)
 class Arrow:
@@ -156,6 +177,36 @@ def _imports_in(name: str, is_package: bool, text: str) -> Iterator[Arrow]:
             for alias in node.names:
                 full = f"{base}.{alias.name}"
                 yield Arrow(name, full if full in MODULES else base, node.lineno)
+
+
+def _sql_built_in(text: str) -> Iterator[tuple[str, int]]:
+    """What in this source builds SQL (see the module doc): ``(what, line)`` for each import
+    from SQLAlchemy beyond :data:`SQLALCHEMY_ALLOWED`, and each ``exec_driver_sql``."""
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if _matches(alias.name, "sqlalchemy") and alias.name != "sqlalchemy.exc":
+                    yield f"import {alias.name}", node.lineno
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            if not _matches(node.module, "sqlalchemy"):
+                continue
+            allowed = SQLALCHEMY_ALLOWED.get(node.module, frozenset())
+            for alias in node.names:
+                if allowed is not None and alias.name not in allowed:
+                    yield f"from {node.module} import {alias.name}", node.lineno
+        elif isinstance(node, ast.Attribute) and node.attr == "exec_driver_sql":
+            yield "exec_driver_sql", node.lineno
+
+
+def _sql_builders() -> dict[str, list[str]]:
+    """Modules under crawler/ and spiders/ that build SQL → what and where."""
+    found: dict[str, list[str]] = {}
+    for name, path in MODULES.items():
+        if not any(_matches(name, package) for package in SQL_FREE_PACKAGES):
+            continue
+        for what, line in _sql_built_in(path.read_text(encoding="utf-8")):
+            found.setdefault(name, []).append(f"{what} (line {line})")
+    return found
 
 
 def _arrows() -> list[Arrow]:
@@ -276,6 +327,49 @@ def test_no_import_circles() -> None:
     edges = {edge for edge in _internal() if edge not in KNOWN_DEBT}
     circles = _cycles(edges)
     assert not circles, "import circles:\n" + "\n".join(" <-> ".join(c) for c in circles)
+
+
+def test_sql_lives_in_storage() -> None:
+    """No module under crawler/ or spiders/ builds SQL; it calls storage's functions."""
+    found = _sql_builders()
+    new = {name: where for name, where in found.items() if name not in SQL_OUTSIDE_STORAGE}
+    assert not new, (
+        "SQL outside storage/ (move the statement into a storage module and call it):\n"
+        + "\n".join(f"{name}: {', '.join(where)}" for name, where in sorted(new.items()))
+    )
+    gone = sorted(set(SQL_OUTSIDE_STORAGE) - set(found))
+    assert not gone, f"no longer builds SQL: remove from SQL_OUTSIDE_STORAGE: {gone}"
+
+
+def test_the_sql_check_tells_builders_from_types() -> None:
+    """The check itself can fail: builders and raw SQL are seen, handles and errors pass."""
+    builders = (
+        "from sqlalchemy import Engine, select\n"
+        "from sqlalchemy import func as f\n"
+        "import sqlalchemy as sa\n"
+        "def g():\n    from sqlalchemy.dialects.postgresql import insert\n"
+        "    from sqlalchemy.orm import Session, sessionmaker\n"
+        "def h(c):\n    c.exec_driver_sql('DELETE FROM t')\n"
+    )
+    seen = sorted(what for what, _ in _sql_built_in(builders))
+    assert seen == sorted(
+        [
+            "from sqlalchemy import select",
+            "from sqlalchemy import func",
+            "import sqlalchemy",
+            "from sqlalchemy.dialects.postgresql import insert",
+            "from sqlalchemy.orm import sessionmaker",
+            "exec_driver_sql",
+        ]
+    )
+    types_only = (
+        "from sqlalchemy import Connection, Engine\n"
+        "from sqlalchemy.orm import Session\n"
+        "from sqlalchemy.exc import OperationalError, SQLAlchemyError\n"
+        "import sqlalchemy.exc\n"
+        "from storage.outbox import claim_rows\n"
+    )
+    assert list(_sql_built_in(types_only)) == []
 
 
 @pytest.mark.parametrize(

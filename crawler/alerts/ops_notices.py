@@ -14,14 +14,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from crawler.alerts.router import CONSOLE, ops_destination
 from crawler.alerts.sinks.base import Sink, SinkError, scope_of
 from crawler.app_config import AppConfig
 from crawler.errors import DeliveryError
-from storage.db import transaction
-from storage.models import AlertOutbox, utcnow
+from storage.models import utcnow
+from storage.ops_notices import enqueue_notice, outage_opened_at, told_since
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +51,7 @@ class OpsNotices:
         self.outage_since: datetime | None = self._open_outage()
 
     def _open_outage(self) -> datetime | None:
-        state = AlertOutbox.payload["state"].as_string()
-        down, up = down_state(self.sink.name), up_state(self.sink.name)
-        with transaction(self.engine) as session:
-            latest = session.scalars(
-                select(AlertOutbox)
-                .where(AlertOutbox.kind == "ops", state.in_([down, up]))
-                .order_by(AlertOutbox.id.desc())
-                .limit(1)
-            ).first()
-        if latest is not None and latest.payload.get("state") == down:
-            return latest.created_at
-        return None
+        return outage_opened_at(self.engine, down_state(self.sink.name), up_state(self.sink.name))
 
     def unreachable(self, error: DeliveryError, pending: int) -> None:
         """The first failure of an outage: one notice, on the console (the sink is the
@@ -117,16 +106,7 @@ class OpsNotices:
         self._enqueue(text, state, target, key=key)
 
     def _told_recently(self, key: str) -> bool:
-        since = utcnow() - REPEAT_AFTER
-        with transaction(self.engine) as session:
-            recent = session.scalars(
-                select(AlertOutbox).where(
-                    AlertOutbox.kind == "ops",
-                    AlertOutbox.created_at >= since,
-                    AlertOutbox.payload["key"].as_string() == key,
-                )
-            ).first()
-        return recent is not None
+        return told_since(self.engine, key, utcnow() - REPEAT_AFTER)
 
     def _enqueue(self, text: str, state: str, destination: str, key: str | None = None) -> None:
         """An ops row shaped like the source-health ones ({text, source_id, state}); ``key``
@@ -134,5 +114,4 @@ class OpsNotices:
         payload = {"text": text, "source_id": None, "state": state}
         if key is not None:
             payload["key"] = key
-        with transaction(self.engine) as session:
-            session.add(AlertOutbox(kind="ops", destination=destination, payload=payload))
+        enqueue_notice(self.engine, destination, payload)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine
 
 from crawler.alerts.burst import Unit, newest_first, plan_units
 from crawler.alerts.message import alert_message
@@ -49,8 +49,8 @@ from crawler.alerts.sinks.registry import split_destination
 from crawler.app_config import AppConfig, SlackSettings
 from crawler.errors import DeliveryError
 from crawler.logs import redact
-from storage.db import transaction
 from storage.models import AlertOutbox, Publication, utcnow
+from storage.outbox import claim_rows, pending_for_sink, settle_rows
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
@@ -186,26 +186,7 @@ class SinkPass:
         return self.report
 
     def _load(self) -> list[AlertOutbox]:
-        name = self.sink.name
-        with transaction(self.engine) as session:
-            rows = list(
-                session.scalars(
-                    select(AlertOutbox)
-                    .where(
-                        AlertOutbox.status == "pending",
-                        or_(
-                            AlertOutbox.destination == name,
-                            AlertOutbox.destination.startswith(f"{name}:"),
-                        ),
-                    )
-                    .order_by(AlertOutbox.id)
-                    .limit(BATCH)
-                )
-            )
-            ids = {row.publication_id for row in rows if row.publication_id is not None}
-            if ids:
-                found = session.scalars(select(Publication).where(Publication.id.in_(ids)))
-                self.publications = {publication.id: publication for publication in found}
+        rows, self.publications = pending_for_sink(self.engine, self.sink.name, BATCH)
         return rows
 
     def _due(self, rows: list[AlertOutbox]) -> dict[str, list[AlertOutbox]]:
@@ -341,20 +322,8 @@ class SinkPass:
     def _claim(self, rows: list[AlertOutbox]) -> bool:
         """attempts + 1 and a lease, only if no one else changed the rows since we read them."""
         lease_until = utcnow() + self.settings.claim_timeout
-        with transaction(self.engine) as session:
-            for row in rows:
-                claimed = session.execute(
-                    update(AlertOutbox)
-                    .where(
-                        AlertOutbox.id == row.id,
-                        AlertOutbox.status == "pending",
-                        AlertOutbox.attempts == row.attempts,
-                    )
-                    .values(attempts=row.attempts + 1, next_attempt_at=lease_until)
-                )
-                if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                    session.rollback()
-                    return False
+        if not claim_rows(self.engine, [(row.id, row.attempts) for row in rows], lease_until):
+            return False
         for row in rows:
             row.attempts += 1
         return True
@@ -380,7 +349,4 @@ class SinkPass:
 
 
 def _settle(engine: Engine, rows: list[AlertOutbox], **values: Any) -> None:
-    with transaction(engine) as session:
-        session.execute(
-            update(AlertOutbox).where(AlertOutbox.id.in_([row.id for row in rows])).values(**values)
-        )
+    settle_rows(engine, [row.id for row in rows], **values)

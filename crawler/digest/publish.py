@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from crawler.alerts.blocks import SlackPayload, context, fit, section
@@ -71,12 +71,7 @@ def publish(engine: Engine, config: AppConfig, digest_id: int) -> Published:
             raise DigestError(f"no digest {digest_id}")
         if digest.state == "draft":
             raise DigestError(f"{digest.label} is a draft: approve it before publishing")
-        result = session.execute(
-            update(Digest)
-            .where(Digest.id == digest_id, Digest.state == "approved")
-            .values(state="published", published_at=utcnow())
-        )
-        changed = int(getattr(result, "rowcount", 0))
+        changed = store.mark_published(session, digest_id)
         session.refresh(digest)
         parts = sections(session, digest)
         payloads = slack_messages(digest, parts) if changed == 1 else []

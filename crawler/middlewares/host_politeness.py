@@ -4,8 +4,9 @@ Scrapy's ``CONCURRENT_REQUESTS_PER_DOMAIN`` and ``DOWNLOAD_DELAY`` bound one pro
 four workers a host would see four times the configured load. In the distributed mode
 (``GOVWATCH_CLUSTER_DATABASE_URL`` set by ``govwatch worker``) every request first takes one
 of the host's ``concurrency`` slots: a PostgreSQL session advisory lock keyed by
-(schema, host, slot). A slot is given back ``delay`` seconds after the response, so
-two requests through one slot start at least ``delay`` apart, whichever worker sends them.
+(schema, host, slot), whose SQL is in :mod:`storage.host_slots`. A slot is given back
+``delay`` seconds after the response, so two requests through one slot start at least
+``delay`` apart, whichever worker sends them.
 The locks go with the worker's database session, so a killed worker frees its slots.
 Without the setting (``govwatch run``, ``crawl``, SQLite) the middleware is not enabled.
 """
@@ -13,7 +14,6 @@ Without the setting (``govwatch run``, ``crawl``, SQLite) the middleware is not 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import threading
 from typing import Any
@@ -23,10 +23,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.db import make_engine
+from storage.host_slots import open_slot_connection, release_slot, take_free_slot
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class HostGate:
         self.held: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
         self._connection: Connection | None = None
-        self._namespace: int | None = None
+        self._namespace = 0
 
     def try_take(self, host: str, concurrency: int) -> int | None:
         """A free slot of ``host`` now taken by this process, or None if all are busy.
@@ -63,18 +64,11 @@ class HostGate:
         with self._lock:
             connection = self._connect()
             mine = [slot for held_host, slot in self.held if held_host == host]
-            slot = connection.execute(
-                text(
-                    "SELECT s FROM generate_series(0, :n - 1) AS s "
-                    "WHERE NOT (s = ANY(:mine)) "
-                    "AND pg_try_advisory_lock(:ns, hashtext(:host || '#' || s)) LIMIT 1"
-                ),
-                {"n": concurrency, "mine": mine, "ns": self._namespace, "host": host},
-            ).scalar()
+            slot = take_free_slot(connection, self._namespace, host, concurrency, mine)
             if slot is None:
                 return None
-            self.held.add((host, int(slot)))
-            return int(slot)
+            self.held.add((host, slot))
+            return slot
 
     def give_back(self, host: str, slot: int) -> None:
         with self._lock:
@@ -84,19 +78,13 @@ class HostGate:
             if self._connection is None:
                 return
             try:
-                self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:ns, hashtext(:host || '#' || :slot))"),
-                    {"ns": self._namespace, "host": host, "slot": slot},
-                )
+                release_slot(self._connection, self._namespace, host, slot)
             except SQLAlchemyError:  # the server dropped every slot with the session
                 self._drop()
 
     def _connect(self) -> Connection:
         if self._connection is None:
-            self._connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            schema = self._connection.execute(text("SELECT current_schema()")).scalar_one()
-            digest = hashlib.sha256(f"govwatch.hosts.{schema}".encode()).digest()
-            self._namespace = int.from_bytes(digest[:4], "big", signed=True)
+            self._connection, self._namespace = open_slot_connection(self.engine)
             self.held.clear()
         return self._connection
 
