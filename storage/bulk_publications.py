@@ -23,8 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.identity import stored_doc_key
@@ -153,15 +154,29 @@ def _claim_document_keys(
     return duplicate_of
 
 
+def _per_source(column: Any, wanted: dict[str, set[Any]]) -> ColumnElement[bool]:
+    """``source_id = s AND column IN (…)`` for each source, ORed: each term a search of the
+    ``(source_id, column)`` index on both backends (a row-value ``IN`` made SQLite scan)."""
+    return or_(
+        *(
+            and_(PUBLICATIONS.c.source_id == source_id, column.in_(sorted(values)))
+            for source_id, values in sorted(wanted.items())
+        )
+    )
+
+
 def stored_doc_keys(session: Session, records: Sequence[NewPublication]) -> set[tuple[str, str]]:
     """The ``(source_id, stored doc_key)`` pairs of these records already stored (one
     query, on the unique index)."""
-    wanted = sorted({(record.source_id, stored_doc_key(record.doc_key)) for record in records})
+    wanted: dict[str, set[Any]] = {}
+    for record in records:
+        wanted.setdefault(record.source_id, set()).add(stored_doc_key(record.doc_key))
     if not wanted:
         return set()
-    pairs = tuple_(PUBLICATIONS.c.source_id, PUBLICATIONS.c.doc_key)
     rows = session.connection().execute(
-        select(PUBLICATIONS.c.source_id, PUBLICATIONS.c.doc_key).where(pairs.in_(wanted))
+        select(PUBLICATIONS.c.source_id, PUBLICATIONS.c.doc_key).where(
+            _per_source(PUBLICATIONS.c.doc_key, wanted)
+        )
     )
     return {(source_id, doc_key) for source_id, doc_key in rows}
 
@@ -172,16 +187,13 @@ def known_elsewhere_many(
     """For each record, what :func:`storage.publications.known_elsewhere` answers: a stored
     publication of the same source, title and day under another key (the oldest such
     row), or None; one query for the batch, on the ``(source_id, published_on)`` index."""
-    days = sorted(
-        {
-            (record.source_id, day)
-            for record in records
-            if record.url_identifies and (day := split_published(record.published)[0])
-        }
-    )
+    days: dict[str, set[Any]] = {}
+    for record in records:
+        day = split_published(record.published)[0]
+        if record.url_identifies and day is not None:
+            days.setdefault(record.source_id, set()).add(day)
     stored: dict[tuple[str, date, str], list[KnownPublication]] = {}
     if days:
-        pairs = tuple_(PUBLICATIONS.c.source_id, PUBLICATIONS.c.published_on)
         rows = session.connection().execute(
             select(
                 PUBLICATIONS.c.id,
@@ -191,7 +203,7 @@ def known_elsewhere_many(
                 PUBLICATIONS.c.published_on,
                 PUBLICATIONS.c.title,
             )
-            .where(pairs.in_(days))
+            .where(_per_source(PUBLICATIONS.c.published_on, days))
             .order_by(PUBLICATIONS.c.id)
         )
         for row_id, doc_key, url, source_id, day, title in rows:

@@ -58,7 +58,7 @@ from storage.records import NewPublication
 logger = logging.getLogger(__name__)
 
 STORE_BATCH_ITEMS = 500  # at most this many items per transaction
-STORE_FLUSH_SECONDS = 0.1  # how long an item may wait for its batch
+STORE_FLUSH_SECONDS = 0.25  # how long an item may wait for its batch
 
 Pending = tuple[RunState, PublicationItem, Sequence[str]]  # an item waiting for its batch
 
