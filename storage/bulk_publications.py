@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.identity import stored_doc_key
@@ -78,12 +78,9 @@ def store_publications(session: Session, entries: Sequence[ToStore]) -> list[Sto
         if identity not in first_of:
             first_of[identity] = index
             rows.append(publication_values(entry.record, run_id=entry.run_id, first_seen_at=now))
-    inserted = connection.execute(
-        dialect_insert(session, PUBLICATIONS)
-        .on_conflict_do_nothing(index_elements=["source_id", "doc_key"])
-        .returning(PUBLICATIONS.c.id, PUBLICATIONS.c.source_id, PUBLICATIONS.c.doc_key),
-        rows,
-    ).all()
+    inserted = insert_new(
+        session, PUBLICATIONS, rows, ("source_id", "doc_key"), ("id", "source_id", "doc_key")
+    )
     new_ids: dict[int, int] = {first_of[(row[1], row[2])]: row[0] for row in inserted}
     duplicate_of = _claim_document_keys(session, entries, new_ids)
     if duplicate_of:
@@ -106,6 +103,47 @@ def store_publications(session: Session, entries: Sequence[ToStore]) -> list[Sto
     ]
 
 
+def insert_new(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    unique: Sequence[str],
+    returning: Sequence[str],
+) -> Sequence[Any]:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING``: the rows actually inserted.
+
+    SQLite: one statement with bound parameters per row (SQLAlchemy's "insertmanyvalues").
+    PostgreSQL: one array parameter per column, unnested by the server; the same statement
+    with a placeholder per value made psycopg re-parse a query of thousands of placeholders
+    for each batch (half the client's CPU of a baseline).
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        statement = (
+            dialect_insert(session, table)
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(*(table.c[name] for name in returning))
+        )
+        return connection.execute(statement, list(rows)).all()
+    dialect = connection.dialect
+    names = list(rows[0])
+    arrays: dict[str, list[Any]] = {}
+    for name in names:
+        process = table.c[name].type.bind_processor(dialect)
+        values = [row[name] for row in rows]
+        arrays[name] = [process(value) for value in values] if process else values
+    unnest = ", ".join(
+        f"CAST(:{name} AS {table.c[name].type.compile(dialect)}[])" for name in names
+    )
+    columns = ", ".join(f'"{name}"' for name in names)
+    sql = (  # names from the table's metadata only; every value is a bound parameter
+        f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM unnest({unnest}) '  # noqa: S608
+        f"ON CONFLICT ({', '.join(unique)}) DO NOTHING "
+        f"RETURNING {', '.join(returning)}"
+    )
+    return connection.execute(text(sql), arrays).all()
+
+
 def _claim_document_keys(
     session: Session, entries: Sequence[ToStore], new_ids: dict[int, int]
 ) -> dict[int, int]:
@@ -119,15 +157,8 @@ def _claim_document_keys(
     if not claimant:
         return {}
     connection = session.connection()
-    claimed = {
-        row[0]
-        for row in connection.execute(
-            dialect_insert(session, DOCUMENT_KEYS)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(DOCUMENT_KEYS.c.key),
-            [{"key": key, "publication_id": new_ids[index]} for key, index in claimant.items()],
-        )
-    }
+    claims = [{"key": key, "publication_id": new_ids[index]} for key, index in claimant.items()]
+    claimed = {row[0] for row in insert_new(session, DOCUMENT_KEYS, claims, ("key",), ("key",))}
     owners: dict[str, tuple[int, str]] = {
         key: (new_ids[index], entries[index].record.source_id)
         for key, index in claimant.items()
