@@ -9,9 +9,10 @@ run opened per source as the runner opens it, on a fresh SQLite file (removed af
 with ``--database-url``, in a throwaway schema of that PostgreSQL database (dropped
 afterwards). Modes:
 
-- ``batch``: what the pipeline does now: the items of a run are buffered and written in
-  batches (:func:`crawler.pipelines.store.store_batch`), one transaction per batch;
-  ``--batch`` sizes, e.g. 20 (one page of a feed) and 500 (the pipeline's cap);
+- ``batch``: what the pipeline does now: waiting items are written in batches
+  (:func:`crawler.pipelines.store.store_batch`), one transaction per batch; the items of
+  all sources, source after source, in chunks of ``--batch`` items, e.g. 20 (one feed page
+  per transaction, the worst case) and 500 (the pipeline's cap, pages of many sources);
 - ``per-item``: the earlier path, kept as the pipeline's fallback when a batch fails
   (:func:`crawler.pipelines.store.store_one`): one transaction per item.
 

@@ -20,12 +20,13 @@ another source's record makes the later one a duplicate of it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, text, update
+from sqlalchemy import JSON, ColumnElement, Table, and_, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.identity import stored_doc_key
@@ -129,8 +130,11 @@ def insert_new(
     names = list(rows[0])
     arrays: dict[str, list[Any]] = {}
     for name in names:
-        process = table.c[name].type.bind_processor(dialect)
         values = [row[name] for row in rows]
+        if isinstance(table.c[name].type, JSON):  # as text, cast to json[] by the server
+            arrays[name] = [None if value is None else json.dumps(value) for value in values]
+            continue
+        process = table.c[name].type.bind_processor(dialect)
         arrays[name] = [process(value) for value in values] if process else values
     unnest = ", ".join(
         f"CAST(:{name} AS {table.c[name].type.compile(dialect)}[])" for name in names

@@ -6,6 +6,7 @@ queued with its publication. Both paths run the same scenario on both backends."
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -39,8 +40,31 @@ def open_run(engine: Engine, source_id: str) -> RunState:
     return run
 
 
+class BatchRefused(AssertionError):
+    """The batch fell back to one transaction per item: the bulk path itself failed."""
+
+
 def in_batch(entries: Entries) -> None:
-    store_batch(entries)
+    """Through the bulk path, which must succeed on its own: its fallback (one item at a
+    time) would give the same counts and hide a broken bulk statement."""
+    handler = _Warnings()
+    logger = logging.getLogger("crawler.pipelines.store")
+    logger.addHandler(handler)
+    try:
+        store_batch(entries)
+    finally:
+        logger.removeHandler(handler)
+    if handler.messages:
+        raise BatchRefused(handler.messages[0])
+
+
+class _Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def one_by_one(entries: Entries) -> None:
