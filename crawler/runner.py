@@ -31,6 +31,7 @@ from crawler.items import PublicationItem
 from crawler.layout_memory import layout_loader
 from crawler.moves import settle_moves
 from crawler.outcomes import COMPLETE_OUTCOMES
+from crawler.pipelines.store import flush_pending
 from crawler.runs import CrawlCrashed, RunState, StoreFailed
 from crawler.sources import SourceConfig
 from spiders.base import BatchSpider, SourceSpider
@@ -201,9 +202,12 @@ def _crash_text(exc: BaseException) -> str:
 
 
 def _settle(state: RunState, destination: str) -> None:
-    """Settle the run's move candidates; if that fails, those not yet counted (still in
-    ``move_candidates``, see :func:`settle_moves`) count invalid and the run fails."""
+    """Write the items the store pipeline still holds (a crawl that crashed before its end
+    never closed the pipeline), then settle the run's move candidates; if that fails, those
+    not yet counted (still in ``move_candidates``, see :func:`settle_moves`) count invalid
+    and the run fails."""
     try:
+        flush_pending([state])
         settle_moves(state, destination)
     except Exception as exc:
         logger.exception("Settling moved publications of %s failed", state.source.id)

@@ -108,6 +108,10 @@ class RunState:
     invalid: list[str] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     items: list[PublicationItem] = field(default_factory=list)
+    # Items the store pipeline holds until its next batch is written, with their alert
+    # destinations (see crawler/pipelines/store.py); counted when written, and written at
+    # the latest when the run is settled, before it is recorded.
+    pending_store: list[tuple[PublicationItem, tuple[str, ...]]] = field(default_factory=list)
     repeated: int = 0  # entries repeated within one response (also in items_duplicate)
     unknown_types: Counter[str] = field(default_factory=Counter)
     degraded: str | None = None

@@ -53,25 +53,7 @@ def store_publication(
     see :mod:`storage.identity`) was already claimed by a publication of *another* source
     is stored as a duplicate of it and not alerted again.
     """
-    published_on, published_at = _split_published(record.published)
-    values: dict[str, Any] = {
-        "source_id": record.source_id,
-        "doc_key": stored_doc_key(record.doc_key),
-        "native_id": record.native_id,
-        "url": record.url,
-        "title": record.title,
-        "published_on": published_on,
-        "published_at": published_at,
-        "language": record.language,
-        "country": record.country,
-        "publisher": record.publisher,
-        "doc_type": record.doc_type,
-        "summary": record.summary,
-        "attachments": [dict(a) for a in record.attachments],
-        "topics": list(record.topics),
-        "run_id": run_id,
-        "first_seen_at": utcnow(),
-    }
+    values = publication_values(record, run_id=run_id, first_seen_at=utcnow())
     statement = (
         dialect_insert(session, Publication)
         .values(**values)
@@ -90,7 +72,34 @@ def store_publication(
     return StoreResult(publication_id)
 
 
-def _split_published(value: date | datetime | None) -> tuple[date | None, datetime | None]:
+def publication_values(
+    record: NewPublication, *, run_id: int | None, first_seen_at: datetime
+) -> dict[str, Any]:
+    """The ``publications`` row of a new record (one definition for the single and the
+    bulk path, :mod:`storage.bulk_publications`)."""
+    published_on, published_at = split_published(record.published)
+    return {
+        "source_id": record.source_id,
+        "doc_key": stored_doc_key(record.doc_key),
+        "native_id": record.native_id,
+        "url": record.url,
+        "title": record.title,
+        "published_on": published_on,
+        "published_at": published_at,
+        "language": record.language,
+        "country": record.country,
+        "publisher": record.publisher,
+        "doc_type": record.doc_type,
+        "summary": record.summary,
+        "attachments": [dict(a) for a in record.attachments],
+        "topics": list(record.topics),
+        "run_id": run_id,
+        "first_seen_at": first_seen_at,
+    }
+
+
+def split_published(value: date | datetime | None) -> tuple[date | None, datetime | None]:
+    """``(published_on, published_at)``: the day always, the moment when the source gave one."""
     if isinstance(value, datetime):
         return value.date(), value
     return value, None
@@ -101,7 +110,7 @@ def record_document_keys(record: NewPublication) -> list[str]:
     return document_keys(
         url=record.identity_url,
         title=record.title,
-        day=_split_published(record.published)[0],
+        day=split_published(record.published)[0],
         publisher=record.publisher,
         native_id=record.native_id,
         pdf_urls=record.pdf_identity_urls,
@@ -122,7 +131,7 @@ def is_stored(session: Session, record: NewPublication) -> bool:
 def known_elsewhere(session: Session, record: NewPublication) -> Publication | None:
     """A stored publication of the same source with the same title and day but another
     identity: the same document at a new address, if most new items look like this."""
-    day = _split_published(record.published)[0]
+    day = split_published(record.published)[0]
     if day is None or not record.url_identifies:
         return None
     rows = session.scalars(

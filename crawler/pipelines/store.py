@@ -1,9 +1,22 @@
-"""Store new publications and queue their alerts, in one transaction per item.
+"""Store new publications and queue their alerts, in one transaction per batch of items.
 
 ``check`` runs are dry: items are collected in the run state and nothing is written.
 Every item ends counted: new (stored now), duplicate (already known), or, when the
 database refuses it, invalid with the reason, and the run fails (``store_error``) so that
 its validators are not saved and the next run reads everything again.
+
+Items are written in batches, not one by one (a baseline of 10,000 items was 10,000
+transactions): the pipeline holds a run's items in ``RunState.pending_store`` and writes
+them (:func:`store_batch`, one transaction, bulk statements of
+:mod:`storage.bulk_publications`) when :data:`STORE_BATCH_ITEMS` are waiting, when
+:data:`STORE_FLUSH_SECONDS` have passed since the first one waited (so a new item's alert
+is queued within that delay, whatever else the crawl is doing), when the crawl closes, and
+at the latest when the runner settles the run (:func:`flush_pending`), before it is
+recorded. An item is counted only once its batch is committed. If a batch fails, each of
+its items is tried alone (:func:`store_one`), so only the item the database refuses is
+invalid; a process killed between two batches leaves the run ``running`` (closed as
+``interrupted`` later), its validators unsaved and a baseline still a baseline, so the
+next run reads everything again.
 
 A source is a silent baseline until one run has read all its URLs: items are stored, no
 alert is queued (unless ``--backfill``). A baseline resumed after an interrupted first run
@@ -16,11 +29,14 @@ address is held back as a move candidate; the runner settles these when the run 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.reactor import CallLaterOnce
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from crawler.alerts.router import publication_router
@@ -28,10 +44,23 @@ from crawler.items import PublicationItem, Router
 from crawler.pipelines.run_aware import RunAware
 from crawler.runs import MoveCandidate, RunState, StoreFailed
 from crawler.urls import identity_url
+from storage.bulk_publications import (
+    ToStore,
+    known_elsewhere_many,
+    store_publications,
+    stored_doc_keys,
+)
 from storage.db import transaction
 from storage.identity import is_pdf, stored_doc_key
 from storage.publications import StoreResult, is_stored, known_elsewhere, store_publication
 from storage.records import NewPublication
+
+logger = logging.getLogger(__name__)
+
+STORE_BATCH_ITEMS = 500  # at most this many items per transaction
+STORE_FLUSH_SECONDS = 0.25  # how long an item may wait for its batch
+
+Pending = tuple[RunState, PublicationItem, Sequence[str]]  # an item waiting for its batch
 
 
 def new_publication(item: PublicationItem) -> NewPublication:
@@ -90,12 +119,127 @@ def _moment(published: date | datetime | None) -> datetime:
 
 
 def store_item(run: RunState, item: PublicationItem, destinations: Sequence[str]) -> None:
-    """Store one item in its own transaction, and count it new or duplicate."""
+    """Store one item in its own transaction, and count it new or duplicate (a move
+    candidate settled as new: no second look for moves)."""
     if run.engine is None:
         raise RuntimeError("store_item needs a run with a database")
     with transaction(run.engine) as session:
         result = store_publication_item(session, item, run_id=run.run_id, destinations=destinations)
     _count(run, result.is_new)
+
+
+def store_one(run: RunState, item: PublicationItem, destinations: Sequence[str]) -> None:
+    """One item, one transaction: held back as a move candidate, or stored and counted.
+    Raises what the database raised (the caller counts the item invalid)."""
+    if run.engine is None:
+        raise RuntimeError("storing needs a run with a database")
+    candidate: MoveCandidate | None = None
+    with transaction(run.engine) as session:
+        record = new_publication(item)
+        known = None if is_stored(session, record) else known_elsewhere(session, record)
+        if known is not None:
+            candidate = MoveCandidate(item, known.id, known.doc_key, known.url, tuple(destinations))
+        else:
+            result = store_publication(
+                session, record, run_id=run.run_id, destinations=destinations
+            )
+    if candidate is not None:
+        run.move_candidates.append(candidate)
+    else:
+        _count(run, result.is_new)
+
+
+def store_batch(entries: Sequence[Pending]) -> None:
+    """Write a batch of items (of one or several runs, on one engine) in one transaction
+    and count each on its run: held back as a move candidate, new, or duplicate. If the
+    batch fails, each item is tried alone, and an item the database refuses is counted
+    invalid with the reason and fails its run. Never raises for a database error: every
+    item of ``entries`` ends counted."""
+    if not entries:
+        return
+    engine = entries[0][0].engine
+    if engine is None or any(run.engine is not engine for run, _item, _to in entries):
+        raise RuntimeError("a batch is stored by runs of one database")
+    try:
+        with transaction(engine) as session:
+            candidates, results = _store_entries(session, entries)
+    except Exception as exc:
+        logger.warning(
+            "A batch of %d items could not be stored (%s: %s); storing them one by one",
+            len(entries),
+            type(exc).__name__,
+            exc,
+        )
+        _store_each(entries)
+        return
+    for run, candidate in candidates:
+        run.move_candidates.append(candidate)
+    for run, result in results:
+        _count(run, result.is_new)
+
+
+def _store_entries(
+    session: Session, entries: Sequence[Pending]
+) -> tuple[list[tuple[RunState, MoveCandidate]], list[tuple[RunState, StoreResult]]]:
+    """The batch's move candidates (as :func:`store_one` would find them), and the results
+    of storing the others; nothing is counted until the transaction commits."""
+    records = [new_publication(item) for _run, item, _to in entries]
+    stored = stored_doc_keys(session, records)
+    fresh = [
+        index
+        for index, record in enumerate(records)
+        if (record.source_id, stored_doc_key(record.doc_key)) not in stored
+    ]
+    known = known_elsewhere_many(session, [records[index] for index in fresh])
+    moved = {index: found for index, found in zip(fresh, known, strict=True) if found is not None}
+    candidates = [
+        (
+            entries[index][0],
+            MoveCandidate(
+                entries[index][1], found.id, found.doc_key, found.url, tuple(entries[index][2])
+            ),
+        )
+        for index, found in moved.items()
+    ]
+    kept = [index for index in range(len(entries)) if index not in moved]
+    results = store_publications(
+        session,
+        [ToStore(records[i], entries[i][0].run_id, entries[i][2]) for i in kept],
+    )
+    return candidates, [(entries[i][0], result) for i, result in zip(kept, results, strict=True)]
+
+
+def _store_each(entries: Sequence[Pending]) -> None:
+    """Each item in its own transaction; once the database itself is unreachable
+    (``OperationalError``), the rest are counted invalid with that reason, untried."""
+    unreachable: str | None = None
+    for run, item, destinations in entries:
+        reason = unreachable
+        if reason is None:
+            try:
+                store_one(run, item, destinations)
+                continue
+            except Exception as exc:
+                reason = f"could not be stored: {type(exc).__name__}: {exc}"
+                if isinstance(exc, OperationalError):
+                    unreachable = reason
+        run.note_invalid(item.url, reason)
+        run.fail(StoreFailed(item.source_id, item.url, reason))
+
+
+def flush_pending(runs: Iterable[RunState]) -> None:
+    """Write the items these runs still hold, in batches of at most
+    :data:`STORE_BATCH_ITEMS` (:func:`store_batch`); a no-op when they hold none."""
+    by_engine: dict[int, list[Pending]] = {}
+    for run in runs:
+        held, run.pending_store = run.pending_store, []
+        if held and not run.dry_run and run.engine is not None:
+            by_engine.setdefault(id(run.engine), []).extend(
+                (run, item, destinations) for item, destinations in held
+            )
+    for entries in by_engine.values():
+        for start in range(0, len(entries), STORE_BATCH_ITEMS):
+            store_batch(entries[start : start + STORE_BATCH_ITEMS])
 
 
 def _count(run: RunState, is_new: bool) -> None:
@@ -117,6 +261,8 @@ class StorePipeline(RunAware):
         super().__init__(crawler)
         config = self.batch.app_config
         self.router: Router = publication_router(config) if config is not None else console_only
+        self._flush_later = CallLaterOnce(self.flush_all)
+        self.held = 0  # items waiting in the runs' ``pending_store``
 
     def destinations(self, run: RunState, item: PublicationItem) -> tuple[str, ...]:
         """Where a new item's alert goes: nowhere during a silent baseline."""
@@ -130,31 +276,25 @@ class StorePipeline(RunAware):
             run.items.append(item)
             return item
         try:
-            self._store(run, item)
+            run.pending_store.append((item, self.destinations(run, item)))
         except Exception as exc:
             raise StoreFailed(
                 item.source_id, item.url, f"could not be stored: {type(exc).__name__}: {exc}"
             ) from exc
+        run.seen_doc_keys.add(stored_doc_key(item.doc_key))
+        self.held += 1
+        if self.held >= STORE_BATCH_ITEMS:
+            self.flush_all()
+        else:
+            self._flush_later.schedule(STORE_FLUSH_SECONDS)
         return item
 
-    def _store(self, run: RunState, item: PublicationItem) -> None:
-        """One transaction: held back as a move candidate, or stored and counted."""
-        if run.engine is None:
-            raise RuntimeError("storing needs a run with a database")
-        run.seen_doc_keys.add(stored_doc_key(item.doc_key))
-        candidate: MoveCandidate | None = None
-        with transaction(run.engine) as session:
-            record = new_publication(item)
-            known = None if is_stored(session, record) else known_elsewhere(session, record)
-            if known is not None:
-                candidate = MoveCandidate(
-                    item, known.id, known.doc_key, known.url, self.destinations(run, item)
-                )
-            else:
-                result = store_publication_item(
-                    session, item, run_id=run.run_id, destinations=self.destinations(run, item)
-                )
-        if candidate is not None:
-            run.move_candidates.append(candidate)
-        else:
-            _count(run, result.is_new)
+    def flush_all(self) -> None:
+        """Write what every run of the crawl holds, together (the timer, a full batch, and
+        the crawl's end): one transaction per :data:`STORE_BATCH_ITEMS` items."""
+        self.held = 0
+        flush_pending(self.batch.runs.values())
+
+    def close_spider(self) -> None:
+        self._flush_later.cancel()
+        self.flush_all()

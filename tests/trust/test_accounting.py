@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
 
+from crawler.pipelines.store import STORE_BATCH_ITEMS
 from storage.db import transaction
 from storage.models import Publication, UrlValidator
 from tests.crawling import crawl, make_source
@@ -18,6 +19,7 @@ from tests.servers.pages import PageServer
 from tests.trust.feeds import Entry, LiveFeed, days_ago, numbered, publication_alerts
 
 ROOT = Path(__file__).resolve().parents[2]
+_FAR = "Fri, 31 Dec 9999 23:00:00 -0500"
 
 
 def stored_titles(engine: Engine) -> list[str]:
@@ -186,3 +188,31 @@ def test_a_url_of_any_length_is_stored_and_deduplicated(pages: PageServer, engin
     feed.entries.insert(0, numbered(3))
     again = crawl(source, engine)[0]
     assert (again.items_new, again.items_duplicate) == (1, 2)
+
+
+def test_a_feed_larger_than_a_batch_accounts_for_every_entry(
+    pages: PageServer, engine: Engine
+) -> None:
+    """More entries than one store batch holds (``STORE_BATCH_ITEMS``), with a repeated
+    entry, a URL variant, an invalid date in the middle and rows stored by an earlier run:
+    every entry ends new, duplicate or invalid, and only the new ones are alerted."""
+    assert STORE_BATCH_ITEMS < 650
+    feed = LiveFeed(pages, [numbered(n) for n in range(1, 51)])
+    source = make_source(urls=[feed.url])
+    first = crawl(source, engine)[0]
+    assert (first.outcome, first.is_baseline, first.items_new) == ("ok", True, 50)
+    entries = [numbered(n) for n in range(1, 651)]
+    entries.insert(300, numbered(10))  # repeated in the feed
+    entries.insert(320, Entry("Far future", link="https://agency.example/far", date=_FAR))
+    variant = numbered(20)  # the same document at its http://www. address
+    entries.insert(
+        340, Entry(variant.title, "http://www.agency.example/news/20", None, variant.date)
+    )
+    feed.entries = entries
+    again = crawl(source, engine)[0]
+    assert again.outcome == "partial"
+    assert (again.items_parsed, again.items_new, again.items_invalid) == (653, 600, 1)
+    assert again.items_parsed == again.items_new + again.items_duplicate + again.items_invalid
+    assert publication_alerts(engine) == 600
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Publication)) == 650
