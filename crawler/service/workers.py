@@ -33,7 +33,7 @@ from crawler import settings as crawl_settings
 from crawler.alerts.dispatch import dispatch_all
 from crawler.app_config import AppConfig
 from crawler.errors import ConfigError, GovwatchError
-from crawler.runner import CrawlOptions, crawl_sources
+from crawler.runner import CrawlOptions, crawl_sources, scrapy_settings, spider_class_for
 from crawler.service.daemon import load_configuration
 from crawler.service.due_batches import DueBatches
 from crawler.service.outage import describe_error
@@ -67,6 +67,42 @@ def cluster_crawl_settings(engine: Engine, config: AppConfig) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": middlewares,
         "GOVWATCH_CLUSTER_DATABASE_URL": engine.url.render_as_string(hide_password=False),
     }
+
+
+SCRAPY_COMPONENTS = (
+    "DOWNLOAD_HANDLERS",
+    "DOWNLOADER_MIDDLEWARES",
+    "SPIDER_MIDDLEWARES",
+    "EXTENSIONS",
+    "ITEM_PIPELINES",
+)
+
+
+def warm_up(sources: dict[str, SourceConfig], config: AppConfig, engine: Engine) -> None:
+    """Import what the first crawl would (the pipelines, middlewares and spiders) before
+    the worker takes a job.
+
+    Imports block the event loop, and Procrastinate's heartbeat runs on that loop: on a
+    loaded machine the first crawl's imports took over ``STALLED_AFTER`` (13-14 s measured
+    with benchmarks/workers.py), so the other workers took the worker for dead and retried
+    its first jobs while it was still crawling them (two runs of one source at once).
+    """
+    from scrapy.utils.misc import load_object
+
+    settings = scrapy_settings(cluster_crawl_settings(engine, config))
+    for name in SCRAPY_COMPONENTS:
+        for path, order in settings.getwithbase(name).items():
+            if order is None:
+                continue
+            try:
+                load_object(path)
+            except Exception as exc:  # the crawl reports it with its own context
+                logger.debug("Warm-up could not load %s: %s", path, exc)
+    for source in sources.values():
+        try:
+            spider_class_for(source)
+        except ConfigError as exc:  # the source's run records it
+            logger.debug("Warm-up could not load the spider of %s: %s", source.id, exc)
 
 
 class CrawlWorker:
@@ -226,7 +262,8 @@ def serve_worker(engine: Engine, paths: tuple[Path, Path], concurrency: int) -> 
     require_postgres(engine)
     sources, config = load_configuration(*paths)
     ensure_queue_schema(engine)
-    loop = reactor_loop()
+    loop = reactor_loop()  # first: a component's import may need the installed reactor
+    warm_up(sources, config, engine)
     worker = CrawlWorker(engine, paths, sources, config, concurrency)
     with forwarded_signals(worker, loop):
         return wait_for(asyncio.run_coroutine_threadsafe(worker.serve(), loop))
