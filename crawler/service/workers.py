@@ -182,7 +182,11 @@ class CrawlWorker:
             stop = asyncio.create_task(self._stop.wait())
             done, _ = await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
             if worker in done and worker.exception() is not None:
-                logger.error("The worker stopped: %s", worker.exception())
+                # With its traceback: Procrastinate's "Database error." alone does not say
+                # which query failed (the cause is chained).
+                logger.error(
+                    "The worker stopped: %s", worker.exception(), exc_info=worker.exception()
+                )
                 self.exit_code = 1
             worker.cancel()  # Procrastinate waits for running jobs (graceful timeout)
             with contextlib.suppress(asyncio.CancelledError, Exception):

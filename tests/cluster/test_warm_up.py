@@ -32,7 +32,7 @@ print(json.dumps({"before": before, "after": [n for n in wanted if n in sys.modu
 
 
 def test_a_worker_imports_its_pipelines_middlewares_and_spiders_before_taking_jobs() -> None:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+    result = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
