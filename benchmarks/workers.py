@@ -19,7 +19,8 @@ worker CPU per source (from /proc, over the round), the largest queue lag seen (
 queued crawl not yet started; with everything queued at once it is the time to drain the
 queue), new items lost / duplicated, alerts lost / duplicated, failed runs, extra runs (a
 source crawled twice in a round) and jobs retried as stalled. Figures go to
-docs/scaling.md with this command.
+docs/scaling.md with this command. ``--profile DIR`` records worker 0 with py-spy (installed
+in the venv by hand); ``BENCH_KEEP=1`` keeps the workers' logs in the temp directory.
 """
 
 from __future__ import annotations
