@@ -156,18 +156,7 @@ class CrawlWorker:
         await loop.run_in_executor(None, close_abandoned_runs, self.engine)
         await self.app.open_async()
         try:
-            worker = asyncio.create_task(
-                self.app.run_worker_async(
-                    queues=[QUEUE],
-                    name=f"govwatch-worker-{os.getpid()}",
-                    concurrency=self.concurrency,
-                    install_signal_handlers=False,
-                    update_heartbeat_interval=HEARTBEAT_EVERY,
-                    stalled_worker_timeout=STALLED_AFTER,
-                    shutdown_graceful_timeout=self.config.scheduler.shutdown_timeout.total_seconds(),
-                    delete_jobs="successful",
-                )
-            )
+            worker = asyncio.create_task(self._run_jobs())
             side = [
                 asyncio.create_task(self._dispatch_loop()),
                 asyncio.create_task(self._sweep_loop()),
@@ -203,6 +192,36 @@ class CrawlWorker:
             await self.app.close_async()
         logger.info("Worker stopped")
         return self.exit_code
+
+    async def _run_jobs(self) -> None:
+        """Procrastinate's worker; registered again if another process removed it.
+
+        A worker whose heartbeats stopped for ``STALLED_AFTER`` (a blocked event loop, a
+        starved process) is taken for dead: its jobs are retried and its row is pruned.
+        Its next job fetch then fails on the foreign key to that row, which stopped the
+        whole process (exit 1) while it was alive; it now registers again and goes on.
+        """
+        while True:
+            try:
+                await self.app.run_worker_async(
+                    queues=[QUEUE],
+                    name=f"govwatch-worker-{os.getpid()}",
+                    concurrency=self.concurrency,
+                    install_signal_handlers=False,
+                    update_heartbeat_interval=HEARTBEAT_EVERY,
+                    stalled_worker_timeout=STALLED_AFTER,
+                    shutdown_graceful_timeout=self.config.scheduler.shutdown_timeout.total_seconds(),
+                    delete_jobs="successful",
+                )
+                return
+            except Exception as exc:
+                if self._stop.is_set() or not _removed_as_stalled(exc):
+                    raise
+                logger.warning(
+                    "Another process took this worker for dead (no heartbeat for %.0f s) and "
+                    "removed it; registering again",
+                    STALLED_AFTER,
+                )
 
     def request_stop(self, reason: str) -> None:
         logger.info("Stopping (%s): no new jobs; running ones may finish", reason)
@@ -259,6 +278,16 @@ class CrawlWorker:
                 report.retrying,
                 report.failed,
             )
+
+
+def _removed_as_stalled(exc: BaseException) -> bool:
+    """True for the error of a worker whose ``procrastinate_workers`` row was pruned."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if "procrastinate_jobs_worker_id_fkey" in str(cause):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def serve_worker(engine: Engine, paths: tuple[Path, Path], concurrency: int) -> int:
