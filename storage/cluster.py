@@ -19,8 +19,13 @@ from sqlalchemy import Engine, text
 
 from storage.errors import StorageError
 
-STALLED_AFTER = 10.0
-"""Seconds without a heartbeat after which a worker counts as dead and its jobs are retried."""
+STALLED_AFTER = 30.0
+"""Seconds without a heartbeat after which a worker counts as dead and its jobs are retried.
+
+Heartbeats (every 2 s) share the event loop with the crawls, whose database calls are
+synchronous: on a loaded 2-core machine four workers missed a 10 s limit while alive
+(benchmarks/workers.py, docs/scaling.md), and their jobs ran twice at once. 30 s is
+Procrastinate's own default; a crawl due hourly loses nothing by waiting that long."""
 
 DISTRIBUTED_NEEDS_POSTGRES = (
     "the distributed mode (govwatch run --role scheduler, govwatch worker) needs PostgreSQL; "

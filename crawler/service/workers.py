@@ -33,7 +33,7 @@ from crawler import settings as crawl_settings
 from crawler.alerts.dispatch import dispatch_all
 from crawler.app_config import AppConfig
 from crawler.errors import ConfigError, GovwatchError
-from crawler.runner import CrawlOptions, crawl_sources
+from crawler.runner import CrawlOptions, crawl_sources, scrapy_settings, spider_class_for
 from crawler.service.daemon import load_configuration
 from crawler.service.due_batches import DueBatches
 from crawler.service.outage import describe_error
@@ -67,6 +67,42 @@ def cluster_crawl_settings(engine: Engine, config: AppConfig) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": middlewares,
         "GOVWATCH_CLUSTER_DATABASE_URL": engine.url.render_as_string(hide_password=False),
     }
+
+
+SCRAPY_COMPONENTS = (
+    "DOWNLOAD_HANDLERS",
+    "DOWNLOADER_MIDDLEWARES",
+    "SPIDER_MIDDLEWARES",
+    "EXTENSIONS",
+    "ITEM_PIPELINES",
+)
+
+
+def warm_up(sources: dict[str, SourceConfig], config: AppConfig, engine: Engine) -> None:
+    """Import what the first crawl would (the pipelines, middlewares and spiders) before
+    the worker takes a job.
+
+    Imports block the event loop, and Procrastinate's heartbeat runs on that loop: on a
+    loaded machine the first crawl's imports took over ``STALLED_AFTER`` (13-14 s measured
+    with benchmarks/workers.py), so the other workers took the worker for dead and retried
+    its first jobs while it was still crawling them (two runs of one source at once).
+    """
+    from scrapy.utils.misc import load_object
+
+    settings = scrapy_settings(cluster_crawl_settings(engine, config))
+    for name in SCRAPY_COMPONENTS:
+        for path, order in settings.getwithbase(name).items():
+            if order is None:
+                continue
+            try:
+                load_object(path)
+            except Exception as exc:  # the crawl reports it with its own context
+                logger.debug("Warm-up could not load %s: %s", path, exc)
+    for source in sources.values():
+        try:
+            spider_class_for(source)
+        except ConfigError as exc:  # the source's run records it
+            logger.debug("Warm-up could not load the spider of %s: %s", source.id, exc)
 
 
 class CrawlWorker:
@@ -120,18 +156,7 @@ class CrawlWorker:
         await loop.run_in_executor(None, close_abandoned_runs, self.engine)
         await self.app.open_async()
         try:
-            worker = asyncio.create_task(
-                self.app.run_worker_async(
-                    queues=[QUEUE],
-                    name=f"govwatch-worker-{os.getpid()}",
-                    concurrency=self.concurrency,
-                    install_signal_handlers=False,
-                    update_heartbeat_interval=HEARTBEAT_EVERY,
-                    stalled_worker_timeout=STALLED_AFTER,
-                    shutdown_graceful_timeout=self.config.scheduler.shutdown_timeout.total_seconds(),
-                    delete_jobs="successful",
-                )
-            )
+            worker = asyncio.create_task(self._run_jobs())
             side = [
                 asyncio.create_task(self._dispatch_loop()),
                 asyncio.create_task(self._sweep_loop()),
@@ -146,7 +171,11 @@ class CrawlWorker:
             stop = asyncio.create_task(self._stop.wait())
             done, _ = await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
             if worker in done and worker.exception() is not None:
-                logger.error("The worker stopped: %s", worker.exception())
+                # With its traceback: Procrastinate's "Database error." alone does not say
+                # which query failed (the cause is chained).
+                logger.error(
+                    "The worker stopped: %s", worker.exception(), exc_info=worker.exception()
+                )
                 self.exit_code = 1
             worker.cancel()  # Procrastinate waits for running jobs (graceful timeout)
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -163,6 +192,36 @@ class CrawlWorker:
             await self.app.close_async()
         logger.info("Worker stopped")
         return self.exit_code
+
+    async def _run_jobs(self) -> None:
+        """Procrastinate's worker; registered again if another process removed it.
+
+        A worker whose heartbeats stopped for ``STALLED_AFTER`` (a blocked event loop, a
+        starved process) is taken for dead: its jobs are retried and its row is pruned.
+        Its next job fetch then fails on the foreign key to that row, which stopped the
+        whole process (exit 1) while it was alive; it now registers again and goes on.
+        """
+        while True:
+            try:
+                await self.app.run_worker_async(
+                    queues=[QUEUE],
+                    name=f"govwatch-worker-{os.getpid()}",
+                    concurrency=self.concurrency,
+                    install_signal_handlers=False,
+                    update_heartbeat_interval=HEARTBEAT_EVERY,
+                    stalled_worker_timeout=STALLED_AFTER,
+                    shutdown_graceful_timeout=self.config.scheduler.shutdown_timeout.total_seconds(),
+                    delete_jobs="successful",
+                )
+                return
+            except Exception as exc:
+                if self._stop.is_set() or not _removed_as_stalled(exc):
+                    raise
+                logger.warning(
+                    "Another process took this worker for dead (no heartbeat for %.0f s) and "
+                    "removed it; registering again",
+                    STALLED_AFTER,
+                )
 
     def request_stop(self, reason: str) -> None:
         logger.info("Stopping (%s): no new jobs; running ones may finish", reason)
@@ -221,12 +280,23 @@ class CrawlWorker:
             )
 
 
+def _removed_as_stalled(exc: BaseException) -> bool:
+    """True for the error of a worker whose ``procrastinate_workers`` row was pruned."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if "procrastinate_jobs_worker_id_fkey" in str(cause):
+            return True
+        cause = cause.__cause__
+    return False
+
+
 def serve_worker(engine: Engine, paths: tuple[Path, Path], concurrency: int) -> int:
     """Run a worker until stopped; return the exit status."""
     require_postgres(engine)
     sources, config = load_configuration(*paths)
     ensure_queue_schema(engine)
-    loop = reactor_loop()
+    loop = reactor_loop()  # first: a component's import may need the installed reactor
+    warm_up(sources, config, engine)
     worker = CrawlWorker(engine, paths, sources, config, concurrency)
     with forwarded_signals(worker, loop):
         return wait_for(asyncio.run_coroutine_threadsafe(worker.serve(), loop))
