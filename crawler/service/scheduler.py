@@ -1,8 +1,9 @@
 """When each source is crawled by ``govwatch run``: one APScheduler job per source.
 
 Jobs live on the reactor's asyncio loop (an ``AsyncIOScheduler``), have the source id as
-their id, an interval or cron trigger with jitter, ``max_instances=1`` (a slow crawl is never
-overlapped by the next one), ``coalesce`` and a misfire grace time.
+their id, an interval or cron trigger with jitter, two instances at most (a slow crawl is
+never overlapped by the next one, which waits for it), ``coalesce`` and a misfire grace
+time.
 
 Three decisions shape this module:
 
@@ -17,8 +18,10 @@ Three decisions shape this module:
   fire in the same scheduler tick and go to one :func:`crawl_sources` call (one Scrapy
   crawl): one crawl per tick instead of one per source, which saves the start-up cost of
   a crawl per source (figures in docs/operations.md and docs/performance.md). The job ends
-  when its source's run is recorded, so ``max_instances=1`` still means "never two runs of
-  one source at once".
+  when its source's run is recorded. A job may have two instances: the run in flight and,
+  when the source falls due again during it, one waiting behind it, which the batcher
+  crawls when the first ends (never two runs of one source at once; a third due time
+  during the run is skipped and logged).
 - **Sources rows are written at start and reload only** (``sync_sources``), not on every
   crawl: the configuration, and so each source's id and name, only changes then.
 - **A lost database is not a crawl's failure.** A crawl that cannot open or record its runs
@@ -62,6 +65,9 @@ logger = logging.getLogger(__name__)
 _DATABASE_DOWN = SQLAlchemyError("the database is unreachable")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+# A job's run in flight, and the next one waiting behind it (DueBatches' ``rerun``): a
+# due time that falls during a run is polled when that run ends, not skipped.
+RUNNING_AND_WAITING = 2
 # Jobs of one tick fire together; this is ample time for all of them to reach the batcher.
 COLLECT_AT_MOST = timedelta(seconds=1)
 
@@ -215,6 +221,7 @@ class SourceScheduler:
             self._crawl,
             window=min(settings.batch_window, COLLECT_AT_MOST).total_seconds(),
             limit=settings.max_concurrent_crawls,
+            rerun=True,
         )
 
     @property
@@ -288,7 +295,7 @@ class SourceScheduler:
                 args=[source.id],
                 id=source.id,
                 name=source.id,
-                max_instances=1,
+                max_instances=RUNNING_AND_WAITING,
                 coalesce=True,
                 misfire_grace_time=int(self.config.scheduler.misfire_grace.total_seconds()),
                 next_run_time=first,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select, update
 
 from crawler.app_config import AppConfig
+from crawler.service.due_batches import DueBatches
 from crawler.service.scheduler import (
     AlignedTrigger,
     ReloadReport,
@@ -175,3 +176,31 @@ def test_sources_rows_are_written_at_start_and_on_reload_not_by_crawls(
     assert names(sqlite_engine) == {"xx_rows": "Second name"}
     crawl(stale, sqlite_engine)
     assert names(sqlite_engine) == {"xx_rows": "Name in an old file"}
+
+
+def test_a_source_due_again_during_its_run_is_crawled_right_after_never_during() -> None:
+    calls: list[list[str]] = []
+    crawling: set[str] = set()
+    release = asyncio.Event()
+
+    async def crawl(source_ids: list[str]) -> None:
+        assert not crawling & set(source_ids), "a source was crawled twice at once"
+        crawling.update(source_ids)
+        calls.append(sorted(source_ids))
+        if len(calls) == 1:
+            await release.wait()  # the first run is still going when the source is due again
+        crawling.difference_update(source_ids)
+
+    async def scenario() -> None:
+        batcher = DueBatches(crawl, window=0.01, limit=10, rerun=True)
+        first = asyncio.create_task(batcher.run("xx_a"))
+        while not calls:
+            await asyncio.sleep(0.01)
+        again = asyncio.create_task(batcher.run("xx_a"))
+        await asyncio.sleep(0.1)
+        assert calls == [["xx_a"]], "the second run must wait for the first"
+        release.set()
+        await asyncio.gather(first, again)
+
+    asyncio.run(scenario())
+    assert calls == [["xx_a"], ["xx_a"]], "due again during its run: crawled after it, not skipped"
