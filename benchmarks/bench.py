@@ -413,18 +413,23 @@ def publish_round(w: Workload, crawl: list[str]) -> dict[str, Any]:
 
 
 def spread_last_runs(db: Path, every_s: float) -> None:
-    """Move each source's runs back by a random share of its interval, as in a daemon that
-    has run for a while: its sources then fall due spread over the interval, not in the
-    one clump a single ``crawl --all`` pass leaves (which a fresh daemon would see)."""
+    """Give each source a last run a random share of its interval ago (from now), as in a
+    daemon that has run for a while: its sources then fall due spread over the interval,
+    not in the one clump a single ``crawl --all`` pass leaves (which a fresh daemon would
+    see)."""
     chooser = random.Random(11)  # noqa: S311 - a repeatable spread, not a secret
+    now = datetime.now(UTC).replace(tzinfo=None)
     with sqlite3.connect(db) as con:
         ids = [row[0] for row in con.execute("SELECT DISTINCT source_id FROM crawl_runs")]
         for source_id in ids:
-            shift = f"-{chooser.uniform(0, every_s):.3f} seconds"
+            started = now - timedelta(seconds=chooser.uniform(0, every_s))
             con.execute(
-                "UPDATE crawl_runs SET started_at = datetime(started_at, ?), "
-                "finished_at = datetime(finished_at, ?) WHERE source_id = ?",
-                (shift, shift, source_id),
+                "UPDATE crawl_runs SET started_at = ?, finished_at = ? WHERE source_id = ?",
+                (
+                    started.isoformat(sep=" "),
+                    (started + timedelta(seconds=1)).isoformat(sep=" "),
+                    source_id,
+                ),
             )
 
 
