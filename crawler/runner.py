@@ -57,6 +57,9 @@ class CrawlOptions:
     settings: dict[str, Any] = field(default_factory=dict)
     app_config: AppConfig | None = None  # health thresholds, ops destination; else loaded
     suggest_layout: bool = False  # `check --suggest`: list pages also run the layout fallback
+    # False when the caller keeps the ``sources`` rows current itself: the daemon writes
+    # them at start and on reload, not in every crawl (an upsert per source per crawl).
+    sync_sources: bool = True
 
 
 @dataclass
@@ -125,7 +128,7 @@ async def crawl_sources(
     ]
     if engine is not None and not options.dry_run:
         config = options.app_config or load_app_config()  # a bad file stops us before crawling
-        _open_runs(engine, states)
+        _open_runs(engine, states, sync=options.sync_sources)
     settings = {"DOWNLOAD_SLOTS": download_slots(sources), **options.settings}
     try:
         runner = AsyncCrawlerRunner(scrapy_settings(settings))
@@ -218,15 +221,17 @@ def _settle(state: RunState, destination: str) -> None:
         state.fail(StoreFailed(state.source.id, None, reason))
 
 
-def _open_runs(engine: Engine, states: list[RunState]) -> None:
-    """Open a run per source in one transaction (a few queries, whatever the batch size).
+def _open_runs(engine: Engine, states: list[RunState], *, sync: bool = True) -> None:
+    """Open a run per source in one transaction (a few queries, whatever the batch size);
+    ``sync`` first writes each source's row (id, name) unless the caller keeps them.
 
     A source is in baseline until a run has read all its URLs (``baseline_completed_at``),
     not merely until something is stored: an interrupted first crawl stays a baseline.
     """
     source_ids = [state.source.id for state in states]
     with transaction(engine) as session:
-        sync_sources(session, [(state.source.id, state.source.name) for state in states])
+        if sync:
+            sync_sources(session, [(state.source.id, state.source.name) for state in states])
         baselines = baseline_states(session, source_ids)
         validators = load_all_validators(session, source_ids)
         for state in states:

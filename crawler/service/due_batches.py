@@ -2,13 +2,19 @@
 
 Starting a Scrapy crawl costs ~16-22 ms of CPU (docs/operations.md); one per source per
 tick adds up at hundreds of sources. A job hands its source id to the batcher and waits for
-the batch that crawls it, so APScheduler's ``max_instances=1`` still means one run of a
-source at a time.
+the batch that crawls it; a source is never pending and in flight at once, so it never
+has two runs at a time.
+
+With ``rerun`` (the daemon's scheduler), a source that falls due again while its previous
+run is still in flight is crawled once that run ends, instead of joining it: an overloaded
+daemon then polls it late rather than a whole interval later (the scheduler allows two
+instances of a job: the running one and the one waiting behind it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -23,9 +29,15 @@ class DueBatches:
     """
 
     def __init__(
-        self, crawl: Callable[[list[str]], Awaitable[None]], *, window: float, limit: int
+        self,
+        crawl: Callable[[list[str]], Awaitable[None]],
+        *,
+        window: float,
+        limit: int,
+        rerun: bool = False,
     ) -> None:
         self._crawl = crawl
+        self._rerun = rerun
         self._window = window
         self._limit = limit
         self._pending: dict[str, asyncio.Future[None]] = {}
@@ -40,6 +52,13 @@ class DueBatches:
 
     async def run(self, source_id: str) -> None:
         loop = asyncio.get_running_loop()
+        running = self._in_flight.get(source_id)
+        if self._rerun and running is not None:
+            # Due again during its run: wait for that run (never two at once), then queue.
+            with contextlib.suppress(Exception):  # that run's failure is its own job's
+                await asyncio.shield(running)
+            if self.closed:
+                return
         future = self._pending.get(source_id) or self._in_flight.get(source_id)
         if future is None:
             future = loop.create_future()

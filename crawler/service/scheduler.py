@@ -1,8 +1,9 @@
 """When each source is crawled by ``govwatch run``: one APScheduler job per source.
 
 Jobs live on the reactor's asyncio loop (an ``AsyncIOScheduler``), have the source id as
-their id, an interval or cron trigger with jitter, ``max_instances=1`` (a slow crawl is never
-overlapped by the next one), ``coalesce`` and a misfire grace time.
+their id, an interval or cron trigger with jitter, two instances at most (a slow crawl is
+never overlapped by the next one, which waits for it), ``coalesce`` and a misfire grace
+time.
 
 Three decisions shape this module:
 
@@ -12,11 +13,17 @@ Three decisions shape this module:
   due → at its due time; overdue or never run → soon, spread over ``startup_spread`` so a
   restart is no stampede, and no source waits a whole interval.
 - **Sources due together share one crawl.** A job does not crawl; it hands its source to
-  :class:`~crawler.service.due_batches.DueBatches` and waits. Sources handed in within
-  ``batch_window`` go to one :func:`crawl_sources` call (one Scrapy crawl), which saves the
-  start-up cost of a crawl per source (figures in docs/operations.md). The job ends when its
-  source's run is recorded, so ``max_instances=1`` still means "never two runs of one source
-  at once".
+  :class:`~crawler.service.due_batches.DueBatches` and waits. Due times are kept on a grid
+  of ``batch_window`` (:func:`aligned`), so the sources falling due within one window all
+  fire in the same scheduler tick and go to one :func:`crawl_sources` call (one Scrapy
+  crawl): one crawl per tick instead of one per source, which saves the start-up cost of
+  a crawl per source (figures in docs/operations.md and docs/performance.md). The job ends
+  when its source's run is recorded. A job may have two instances: the run in flight and,
+  when the source falls due again during it, one waiting behind it, which the batcher
+  crawls when the first ends (never two runs of one source at once; a third due time
+  during the run is skipped and logged).
+- **Sources rows are written at start and reload only** (``sync_sources``), not on every
+  crawl: the configuration, and so each source's id and name, only changes then.
 - **A lost database is not a crawl's failure.** A crawl that cannot open or record its runs
   because the database is unreachable raises nothing into APScheduler (no traceback): it
   is handed to ``on_database_error``, and the daemon records it once the database is back
@@ -56,6 +63,13 @@ from storage.sources import set_next_runs, source_rows, sync_sources
 logger = logging.getLogger(__name__)
 
 _DATABASE_DOWN = SQLAlchemyError("the database is unreachable")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# A job's run in flight, and the next one waiting behind it (DueBatches' ``rerun``): a
+# due time that falls during a run is polled when that run ends, not skipped.
+RUNNING_AND_WAITING = 2
+# Jobs of one tick fire together; this is ample time for all of them to reach the batcher.
+COLLECT_AT_MOST = timedelta(seconds=1)
 
 
 def trigger_for(source: SourceConfig) -> BaseTrigger:
@@ -71,6 +85,51 @@ def trigger_for(source: SourceConfig) -> BaseTrigger:
     trigger = _cron_trigger(source)
     trigger.jitter = jitter
     return trigger
+
+
+def aligned(when: datetime, grid: timedelta, *, up: bool = False) -> datetime:
+    """``when`` moved to the nearest multiple of ``grid`` since the epoch (``up``: the next
+    one, never earlier); the time zone is kept. A grid of zero leaves ``when`` as it is.
+
+    Nearest, not up, for the times a trigger computes: a jittered time then keeps its mean,
+    and a time already on the grid (an interval that is a multiple of it, a cron minute)
+    stays where it is, so the grid never stretches a source's interval.
+    """
+    step = grid // _MICROSECOND
+    if step <= 0:
+        return when
+    offset = (when - _EPOCH) // _MICROSECOND
+    ticks = -(-offset // step) if up else (offset + step // 2) // step
+    return (_EPOCH + ticks * step * _MICROSECOND).astimezone(when.tzinfo)
+
+
+def keeps_grid(source: SourceConfig, grid: timedelta) -> bool:
+    """Whether a source's runs can stay on the grid without changing its cadence: its
+    interval is a multiple of the grid (cron: a minute is). Other sources are scheduled as
+    they ask, and still share a crawl with whatever falls due in the same second."""
+    step = grid // _MICROSECOND
+    if step <= 0:
+        return False
+    every = source.schedule.every
+    span = every if every is not None else timedelta(minutes=1)
+    return (span // _MICROSECOND) % step == 0
+
+
+class AlignedTrigger(BaseTrigger):  # type: ignore[misc]
+    """A trigger whose fire times are :func:`aligned` to a grid (jitter kept, in grid steps)."""
+
+    def __init__(self, trigger: BaseTrigger, grid: timedelta) -> None:
+        self.trigger = trigger
+        self.grid = grid
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        fire: datetime | None = self.trigger.get_next_fire_time(previous_fire_time, now)
+        return None if fire is None else aligned(fire, self.grid)
+
+    def __str__(self) -> str:
+        return f"{self.trigger} on a {self.grid.total_seconds():g}s grid"
 
 
 def _cron_trigger(source: SourceConfig) -> CronTrigger:
@@ -160,8 +219,9 @@ class SourceScheduler:
         settings = config.scheduler
         self.due_batches = DueBatches(
             self._crawl,
-            window=settings.batch_window.total_seconds(),
+            window=min(settings.batch_window, COLLECT_AT_MOST).total_seconds(),
             limit=settings.max_concurrent_crawls,
+            rerun=True,
         )
 
     @property
@@ -192,6 +252,9 @@ class SourceScheduler:
                 self.scheduler.remove_job(source_id)
         self.sources = dict(enabled)
         self.config = config
+        if report.updated:  # a new name; crawls no longer write the sources rows
+            with transaction(self.engine) as session:
+                sync_sources(session, [(sid, enabled[sid].name) for sid in report.updated])
         self._add_jobs([enabled[sid] for sid in report.added + report.rescheduled])
         self._record_next_runs(report.removed)  # no next run: `status` must not promise one
         return report
@@ -220,16 +283,19 @@ class SourceScheduler:
             last = last_runs.get(source.id)
             row = rows.get(source.id)
             factor = backoff_factor(row.consecutive_failures if row else 0, self.config.health)
-            first = first_run_time(
-                source, last.started_at if last else None, factor, now, spread, self.rng
+            first = self._on_grid(
+                source,
+                first_run_time(
+                    source, last.started_at if last else None, factor, now, spread, self.rng
+                ),
             )
             self.scheduler.add_job(
                 self._job,
-                trigger=trigger_for(source),
+                trigger=self._trigger(source),
                 args=[source.id],
                 id=source.id,
                 name=source.id,
-                max_instances=1,
+                max_instances=RUNNING_AND_WAITING,
                 coalesce=True,
                 misfire_grace_time=int(self.config.scheduler.misfire_grace.total_seconds()),
                 next_run_time=first,
@@ -243,6 +309,21 @@ class SourceScheduler:
                 extra={"source_id": source.id},
             )
         self._record_next_runs([source.id for source in sources])
+
+    def _grid(self) -> timedelta:
+        return self.config.scheduler.batch_window
+
+    def _trigger(self, source: SourceConfig) -> BaseTrigger:
+        trigger = trigger_for(source)
+        if keeps_grid(source, self._grid()):
+            return AlignedTrigger(trigger, self._grid())
+        return trigger
+
+    def _on_grid(self, source: SourceConfig, when: datetime) -> datetime:
+        """A first run or a backed-off run, moved up to the grid (never earlier)."""
+        if keeps_grid(source, self._grid()):
+            return aligned(when, self._grid(), up=True)
+        return when
 
     async def _job(self, source_id: str) -> None:
         await self.due_batches.run(source_id)
@@ -262,7 +343,9 @@ class SourceScheduler:
                 sources,
                 engine=self.engine,
                 options=CrawlOptions(
-                    settings=dict(config.scheduler.crawl_settings), app_config=config
+                    settings=dict(config.scheduler.crawl_settings),
+                    app_config=config,
+                    sync_sources=False,  # synced at start and on reload (_add_jobs, apply)
                 ),
             )
             self._back_off(source_ids)
@@ -288,7 +371,8 @@ class SourceScheduler:
                 continue
             factor = backoff_factor(row.consecutive_failures, self.config.health)
             if factor > 1:
-                when = due_after(self.sources[source_id], now, factor, self.rng)
+                source = self.sources[source_id]
+                when = self._on_grid(source, due_after(source, now, factor, self.rng))
                 job.modify(next_run_time=when)
                 logger.info(
                     "Backed off %s: next run at %s (%d× its schedule, %d failed runs)",
