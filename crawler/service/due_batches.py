@@ -17,8 +17,20 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 logger = logging.getLogger(__name__)
+
+COLLECT_AT_MOST = timedelta(seconds=1)
+"""The longest a batcher waits for more sources after the first: jobs of one scheduler tick
+fire together, so this is ample for all of them, while ``batch_window`` (the grid of due
+times, 10 s as shipped) would delay every crawl by up to that much."""
+
+
+def collect_window(batch_window: timedelta) -> float:
+    """Seconds a batcher collects sources before it crawls them: the configured window,
+    at most :data:`COLLECT_AT_MOST`."""
+    return min(batch_window, COLLECT_AT_MOST).total_seconds()
 
 
 class DueBatches:

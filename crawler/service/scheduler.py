@@ -52,7 +52,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crawler.app_config import AppConfig
 from crawler.health import backoff_factor
 from crawler.runner import CrawlOptions, crawl_sources
-from crawler.service.due_batches import DueBatches
+from crawler.service.due_batches import DueBatches, collect_window
 from crawler.sources import Schedule, SourceConfig, crontab_with_day_names
 from storage.db import transaction
 from storage.models import utcnow
@@ -68,8 +68,6 @@ _MICROSECOND = timedelta(microseconds=1)
 # A job's run in flight, and the next one waiting behind it (DueBatches' ``rerun``): a
 # due time that falls during a run is polled when that run ends, not skipped.
 RUNNING_AND_WAITING = 2
-# Jobs of one tick fire together; this is ample time for all of them to reach the batcher.
-COLLECT_AT_MOST = timedelta(seconds=1)
 
 
 def trigger_for(source: SourceConfig) -> BaseTrigger:
@@ -219,7 +217,7 @@ class SourceScheduler:
         settings = config.scheduler
         self.due_batches = DueBatches(
             self._crawl,
-            window=min(settings.batch_window, COLLECT_AT_MOST).total_seconds(),
+            window=collect_window(settings.batch_window),
             limit=settings.max_concurrent_crawls,
             rerun=True,
         )

@@ -2,9 +2,10 @@
 
 A worker is a Procrastinate worker on the Scrapy reactor's asyncio loop
 (:mod:`crawler.service.reactor`): each job awaits :func:`crawler.runner.crawl_sources` there, as
-``govwatch run`` does. Jobs that arrive within ``scheduler.batch_window`` share one Scrapy
-crawl (the existing :class:`crawler.service.due_batches.DueBatches`), so a worker keeps the batching
-that makes a crawl cheap; ``--concurrency`` bounds the jobs it runs at once.
+``govwatch run`` does. Jobs that arrive within ``scheduler.batch_window`` (at most a second)
+share one Scrapy crawl (the existing :class:`crawler.service.due_batches.DueBatches`), so a
+worker keeps the batching that makes a crawl cheap; ``--concurrency`` bounds the jobs it
+runs at once.
 
 Every worker also delivers due alerts (the outbox claims make that safe with any number of
 dispatchers), closes runs that dead processes left ``running`` as ``interrupted``
@@ -35,7 +36,7 @@ from crawler.app_config import AppConfig
 from crawler.errors import ConfigError, GovwatchError
 from crawler.runner import CrawlOptions, crawl_sources, scrapy_settings, spider_class_for
 from crawler.service.daemon import load_configuration
-from crawler.service.due_batches import DueBatches
+from crawler.service.due_batches import DueBatches, collect_window
 from crawler.service.outage import describe_error
 from crawler.service.queue import (
     HEARTBEAT_EVERY,
@@ -122,7 +123,7 @@ class CrawlWorker:
         self.config = config
         self.concurrency = concurrency
         self.batcher = DueBatches(
-            self._crawl, window=config.scheduler.batch_window.total_seconds(), limit=concurrency
+            self._crawl, window=collect_window(config.scheduler.batch_window), limit=concurrency
         )
         self.app: Any = make_app(engine, self.crawl)
         self._stop = asyncio.Event()
