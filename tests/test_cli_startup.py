@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_config import GOOD as SOURCES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The crawl engine, the alert and digest stacks, the web server and the distributed mode:
@@ -41,17 +43,6 @@ CRAWL_AND_ALERTS = (
     "crawler.web",
 )
 DATABASE = ("sqlalchemy", "alembic", "storage.db", "storage.models")
-SOURCES = """\
-jp_mext_news:
-  name: MEXT
-  kind: feed
-  urls: [https://www.mext.go.jp/b_menu/news/index.rdf]
-  publisher: MEXT
-  country: JP
-  language: ja
-  timezone: Asia/Tokyo
-  schedule: {every: 30m, jitter: 5m}
-"""
 _IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$")
 
 

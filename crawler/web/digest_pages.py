@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -69,6 +70,17 @@ def _refused(request: Request) -> Response:
     )  # fmt: skip
 
 
+async def _checked_form(request: Request) -> FormData | Response:
+    """A POST's form once the editor is logged in and its CSRF token matches; otherwise the
+    answer to send instead (the login page, or 403)."""
+    if (gate := _login_first(request)) is not None:
+        return gate
+    form = await request.form()
+    if not auth.csrf_ok(request, form.get(auth.CSRF_FIELD)):
+        return _refused(request)
+    return form
+
+
 def digests_page(request: Request) -> Response:
     if (gate := _login_first(request)) is not None:
         return gate
@@ -123,11 +135,9 @@ def _back(request: Request, anchor: str = "", problem: str | None = None) -> Res
 
 async def edit_item(request: Request) -> Response:
     """Save one item's include, lead and key points; ``action`` up/down also moves it."""
-    if (gate := _login_first(request)) is not None:
-        return gate
-    form = await request.form()
-    if not auth.csrf_ok(request, form.get(auth.CSRF_FIELD)):
-        return _refused(request)
+    form = await _checked_form(request)
+    if isinstance(form, Response):
+        return form
     digest_id = int(request.path_params["digest_id"])
     item_id = int(request.path_params["item_id"])
     problem = None
@@ -162,11 +172,9 @@ async def order_section(request: Request) -> Response:
     """A country section's new order, sent by a drop on the review page (digest.js): the
     repeated ``item`` fields, top to bottom. Refused (400, nothing changed) when they name
     items of another digest or mix sections."""
-    if (gate := _login_first(request)) is not None:
-        return gate
-    form = await request.form()
-    if not auth.csrf_ok(request, form.get(auth.CSRF_FIELD)):
-        return _refused(request)
+    form = await _checked_form(request)
+    if isinstance(form, Response):
+        return form
     digest_id = int(request.path_params["digest_id"])
     raw = [value for value in form.getlist("item") if isinstance(value, str)]
     if not raw or not all(value.isdigit() for value in raw):
@@ -186,11 +194,9 @@ async def order_section(request: Request) -> Response:
 
 async def bulk_edit(request: Request) -> Response:
     """Include or exclude every item (of one country, when ``country`` is given)."""
-    if (gate := _login_first(request)) is not None:
-        return gate
-    form = await request.form()
-    if not auth.csrf_ok(request, form.get(auth.CSRF_FIELD)):
-        return _refused(request)
+    form = await _checked_form(request)
+    if isinstance(form, Response):
+        return form
     digest_id = int(request.path_params["digest_id"])
     country = form.get("country")
     include = form.get("action") == "include"
@@ -208,11 +214,9 @@ async def bulk_edit(request: Request) -> Response:
 
 async def pull_item(request: Request) -> Response:
     """Pull a pending publication into this draft."""
-    if (gate := _login_first(request)) is not None:
-        return gate
-    form = await request.form()
-    if not auth.csrf_ok(request, form.get(auth.CSRF_FIELD)):
-        return _refused(request)
+    form = await _checked_form(request)
+    if isinstance(form, Response):
+        return form
     digest_id = int(request.path_params["digest_id"])
     raw = form.get("publication_id")
     with transaction(web_state(request).engine) as session:
@@ -229,11 +233,9 @@ async def pull_item(request: Request) -> Response:
 
 async def change_state(request: Request) -> Response:
     """approve (with a name) / reopen / publish."""
-    if (gate := _login_first(request)) is not None:
-        return gate
-    form = await request.form()
-    if not auth.csrf_ok(request, form.get(auth.CSRF_FIELD)):
-        return _refused(request)
+    form = await _checked_form(request)
+    if isinstance(form, Response):
+        return form
     digest_id = int(request.path_params["digest_id"])
     action = form.get("action")
     state = web_state(request)
