@@ -34,9 +34,10 @@ from crawler.alerts.router import ops_destination
 from crawler.app_config import AppConfig, HealthSettings
 from crawler.outcomes import FAILED_OUTCOMES
 from storage.layout_history import notify_layout_drift
-from storage.models import CrawlRun, Source
+from storage.models import CrawlRun
 from storage.outbox import enqueue_ops_alert
 from storage.publications import publication_times
+from storage.sources import lock_source
 
 logger = logging.getLogger(__name__)
 
@@ -190,11 +191,9 @@ def record_health(session: Session, run: CrawlRun, config: AppConfig) -> Transit
         run.outcome not in FAILED_OUTCOMES and run.outcome not in HEALTHY_OUTCOMES
     ):
         return None
-    session.flush()  # the UPDATE takes the row lock on PostgreSQL; re-read under it
     if run.outcome == "degraded":  # read by the layout fallback: one notice with selectors
         notify_layout_drift(session, run, ops_destination(config))
-    source = session.get_one(Source, run.source_id)
-    session.refresh(source, with_for_update=True)
+    source = lock_source(session, run.source_id)
     quiet_since = source.last_new_item_at or source.created_at
     # The cadence only matters once a source has been quiet for longer than the minimum:
     # below it nothing is stale, so most runs skip reading the publication dates.

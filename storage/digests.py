@@ -46,14 +46,34 @@ def get_digest(session: Session, digest_id: int) -> Digest | None:
     return session.get(Digest, digest_id)
 
 
-def mark_published(session: Session, digest_id: int) -> int:
-    """``approved`` → ``published`` (now), as one conditional update; how many rows changed:
-    1 the first time, 0 when the digest was already published (or is not approved)."""
+def add_digest(
+    session: Session, label: str, period_start: date, period_end: date, snapshot_at: datetime
+) -> Digest:
+    """A new draft digest for the period, flushed so its id can be given to its items."""
+    digest = Digest(label=label, period_start=period_start, period_end=period_end)
+    digest.snapshot_at = snapshot_at
+    session.add(digest)
+    session.flush()
+    return digest
+
+
+def add_items(session: Session, new_items: Sequence[DigestItem]) -> None:
+    """Add items to a digest in the caller's transaction (flushed, so positions and ids are
+    visible to the rest of the build)."""
+    session.add_all(new_items)
+    session.flush()
+
+
+def mark_published(session: Session, digest: Digest) -> int:
+    """``approved`` → ``published`` (now), as one conditional update, ``digest`` re-read
+    after it; how many rows changed: 1 the first time, 0 when the digest was already
+    published (or is not approved)."""
     result = session.execute(
         update(Digest)
-        .where(Digest.id == digest_id, Digest.state == "approved")
+        .where(Digest.id == digest.id, Digest.state == "approved")
         .values(state="published", published_at=utcnow())
     )
+    session.refresh(digest)
     return int(getattr(result, "rowcount", 0))
 
 

@@ -89,6 +89,16 @@ def save_validators(
         )
 
 
+def lock_source(session: Session, source_id: str) -> Source:
+    """The source's row re-read under a row lock (``FOR UPDATE`` on PostgreSQL), after the
+    caller's pending writes are flushed: two runs of one source finishing at once then
+    update its health one after the other instead of each from a stale read."""
+    session.flush()
+    source = session.get_one(Source, source_id)
+    session.refresh(source, with_for_update=True)
+    return source
+
+
 def source_rows(session: Session, source_ids: Sequence[str]) -> dict[str, Source]:
     """The ``sources`` rows of these ids (ids never crawled have none)."""
     rows = session.scalars(select(Source).where(Source.id.in_(source_ids)))

@@ -179,6 +179,14 @@ def _imports_in(name: str, is_package: bool, text: str) -> Iterator[Arrow]:
                 yield Arrow(name, full if full in MODULES else base, node.lineno)
 
 
+SESSION_STATEMENTS = frozenset(
+    {"get", "get_one", "refresh", "execute", "scalars", "scalar", "query", "add", "add_all",
+     "delete", "merge", "flush"}
+)  # fmt: skip
+"""ORM session methods that read or write rows: outside storage/, code holds a session only
+to pass it on (a transaction's handle), so these count as SQL too."""
+
+
 def _sql_built_in(text: str) -> Iterator[tuple[str, int]]:
     """What in this source builds SQL (see the module doc): ``(what, line)`` for each import
     from SQLAlchemy beyond :data:`SQLALCHEMY_ALLOWED`, and each ``exec_driver_sql``."""
@@ -196,6 +204,13 @@ def _sql_built_in(text: str) -> Iterator[tuple[str, int]]:
                     yield f"from {node.module} import {alias.name}", node.lineno
         elif isinstance(node, ast.Attribute) and node.attr == "exec_driver_sql":
             yield "exec_driver_sql", node.lineno
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr in SESSION_STATEMENTS
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "session"
+        ):
+            yield f"session.{node.attr}", node.lineno
 
 
 def _sql_builders() -> dict[str, list[str]]:
@@ -350,6 +365,7 @@ def test_the_sql_check_tells_builders_from_types() -> None:
         "def g():\n    from sqlalchemy.dialects.postgresql import insert\n"
         "    from sqlalchemy.orm import Session, sessionmaker\n"
         "def h(c):\n    c.exec_driver_sql('DELETE FROM t')\n"
+        "def k(session):\n    session.add(1)\n    session.refresh(1, with_for_update=True)\n"
     )
     seen = sorted(what for what, _ in _sql_built_in(builders))
     assert seen == sorted(
@@ -360,6 +376,8 @@ def test_the_sql_check_tells_builders_from_types() -> None:
             "from sqlalchemy.dialects.postgresql import insert",
             "from sqlalchemy.orm import sessionmaker",
             "exec_driver_sql",
+            "session.add",
+            "session.refresh",
         ]
     )
     types_only = (
@@ -368,6 +386,8 @@ def test_the_sql_check_tells_builders_from_types() -> None:
         "from sqlalchemy.exc import OperationalError, SQLAlchemyError\n"
         "import sqlalchemy.exc\n"
         "from storage.outbox import claim_rows\n"
+        "def k(request, session):\n    request.session.get('user')\n"
+        "    claim_rows(session, 1)\n"
     )
     assert list(_sql_built_in(types_only)) == []
 

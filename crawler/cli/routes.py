@@ -37,18 +37,18 @@ def explain_command(
     from crawler.alerts.topics import TopicMatcher
     from crawler.app_config import load_app_config
     from storage.db import transaction
-    from storage.models import CrawlRun, Publication
     from storage.outbox import outbox_rows_of
+    from storage.publications_read import get_publication, publication_run
 
     config = load_app_config()
     routing = load_routing(default_routing_path(config))
     with transaction(engine()) as session:
-        publication = session.get(Publication, publication_id)
+        publication = get_publication(session, publication_id)
         if publication is None:
             stderr.print(f"No publication {publication_id} in the database.")
             raise typer.Exit(1)
         rows = outbox_rows_of(session, publication_id)
-        run = session.get(CrawlRun, publication.run_id) if publication.run_id else None
+        run = publication_run(session, publication)
     hits = TopicMatcher.from_routing(routing).explain(publication.title, publication.summary)
     decision = decide(routing, RoutedFields.of(publication), config.slack.default_channel)
     has_token = config.slack.token() is not None

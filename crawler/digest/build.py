@@ -80,10 +80,7 @@ def _build(session: Session, period: Period, now: datetime) -> BuildResult:
         return BuildResult(None, period.label, note=f"nothing first seen in {period.label}")
     created = digest is None
     if digest is None:
-        digest = Digest(label=period.label, period_start=period.start, period_end=period.end)
-        digest.snapshot_at = now
-        session.add(digest)
-        session.flush()
+        digest = store.add_digest(session, period.label, period.start, period.end, now)
     digest.snapshot_at = now
     texts = store.main_texts(session, [p.id for p in new] + [p.id for _, p in existing])
     for item, publication in existing:
@@ -93,10 +90,11 @@ def _build(session: Session, period: Period, now: datetime) -> BuildResult:
                 publication.title, publication.summary, text.main_text if text else None
             )
     position = store.max_position(session, digest.id)
+    added: list[DigestItem] = []
     for publication in new:
         position += 1
         text = texts.get(publication.id)
-        session.add(
+        added.append(
             DigestItem(
                 digest_id=digest.id,
                 publication_id=publication.id,
@@ -112,7 +110,7 @@ def _build(session: Session, period: Period, now: datetime) -> BuildResult:
                 added_at=now,
             )
         )
-    session.flush()
+    store.add_items(session, added)
     return BuildResult(
         digest.id,
         digest.label,
@@ -153,20 +151,23 @@ def pull_in(session: Session, digest: Digest, publication: Publication) -> bool:
         return False
     texts = store.main_texts(session, [publication.id])
     text = texts.get(publication.id)
-    session.add(
-        DigestItem(
-            digest_id=digest.id,
-            publication_id=publication.id,
-            included=True,
-            key_points=draft(
-                publication.title, publication.summary, text.main_text if text else None
-            ),
-            key_points_edited=False,
-            position=store.max_position(session, digest.id) + 1,
-            lead=False,
-            country=publication.country,
-            topic=topic_of(publication),
-        )
+    store.add_items(
+        session,
+        [
+            DigestItem(
+                digest_id=digest.id,
+                publication_id=publication.id,
+                included=True,
+                key_points=draft(
+                    publication.title, publication.summary, text.main_text if text else None
+                ),
+                key_points_edited=False,
+                position=store.max_position(session, digest.id) + 1,
+                lead=False,
+                country=publication.country,
+                topic=topic_of(publication),
+            )
+        ],
     )
     return True
 

@@ -71,8 +71,7 @@ def publish(engine: Engine, config: AppConfig, digest_id: int) -> Published:
             raise DigestError(f"no digest {digest_id}")
         if digest.state == "draft":
             raise DigestError(f"{digest.label} is a draft: approve it before publishing")
-        changed = store.mark_published(session, digest_id)
-        session.refresh(digest)
+        changed = store.mark_published(session, digest)
         parts = sections(session, digest)
         payloads = slack_messages(digest, parts) if changed == 1 else []
         target = destination(config, config.digest.channel)

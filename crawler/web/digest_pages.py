@@ -30,7 +30,8 @@ from crawler.web import auth
 from crawler.web.state import web_state
 from storage import digests as store
 from storage.db import transaction
-from storage.models import Digest, Publication
+from storage.models import Digest
+from storage.publications_read import get_publication
 
 
 def routes() -> list[Route]:
@@ -222,7 +223,7 @@ async def pull_item(request: Request) -> Response:
     with transaction(web_state(request).engine) as session:
         digest = store.get_digest(session, digest_id)
         publication = (
-            session.get(Publication, int(raw)) if isinstance(raw, str) and raw.isdigit() else None
+            get_publication(session, int(raw)) if isinstance(raw, str) and raw.isdigit() else None
         )
         if digest is None or publication is None:
             return PlainTextResponse("No such digest or publication.", status_code=404)
