@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from sqlalchemy import Engine
 
 from storage.host_slots import open_slot_connection, release_slot, take_free_slot
 
 
-def test_slots_are_shared_across_connections_and_freed_with_them(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("host slots are PostgreSQL advisory locks (the cluster mode)")
+def test_slots_are_shared_across_connections_and_freed_with_them(pg_engine: Engine) -> None:
+    engine = pg_engine
     mine, namespace = open_slot_connection(engine)
     theirs, their_namespace = open_slot_connection(engine)
     try:
