@@ -25,7 +25,7 @@ from crawler.digest.key_points import draft, says_more
 from crawler.digest.period import Period
 from storage import digests as store
 from storage.db import transaction
-from storage.models import Digest, DigestItem, Publication, utcnow
+from storage.models import Digest, DigestItem, Publication, PublicationText, utcnow
 
 # Fetches detail pages: publication → (main text or None, error or None).
 TextFetcher = Callable[[Sequence[Publication]], dict[int, tuple[str | None, str | None]]]
@@ -89,28 +89,14 @@ def _build(session: Session, period: Period, now: datetime) -> BuildResult:
             item.key_points = draft(
                 publication.title, publication.summary, text.main_text if text else None
             )
-    position = store.max_position(session, digest.id)
-    added: list[DigestItem] = []
-    for publication in new:
-        position += 1
-        text = texts.get(publication.id)
-        added.append(
-            DigestItem(
-                digest_id=digest.id,
-                publication_id=publication.id,
-                included=True,
-                key_points=draft(
-                    publication.title, publication.summary, text.main_text if text else None
-                ),
-                key_points_edited=False,
-                position=position,
-                lead=False,
-                country=publication.country,
-                topic=topic_of(publication),
-                added_at=now,
-            )
-        )
-    store.add_items(session, added)
+    first = store.max_position(session, digest.id) + 1
+    store.add_items(
+        session,
+        [
+            _new_item(digest, publication, texts.get(publication.id), position, now)
+            for position, publication in enumerate(new, start=first)
+        ],
+    )
     return BuildResult(
         digest.id,
         digest.label,
@@ -149,27 +135,32 @@ def pull_in(session: Session, digest: Digest, publication: Publication) -> bool:
     """Add a pending publication to a draft (at the end of its country's section)."""
     if digest.state != "draft" or publication.id in store.in_other_digests(session, None):
         return False
-    texts = store.main_texts(session, [publication.id])
-    text = texts.get(publication.id)
-    store.add_items(
-        session,
-        [
-            DigestItem(
-                digest_id=digest.id,
-                publication_id=publication.id,
-                included=True,
-                key_points=draft(
-                    publication.title, publication.summary, text.main_text if text else None
-                ),
-                key_points_edited=False,
-                position=store.max_position(session, digest.id) + 1,
-                lead=False,
-                country=publication.country,
-                topic=topic_of(publication),
-            )
-        ],
-    )
+    text = store.main_texts(session, [publication.id]).get(publication.id)
+    position = store.max_position(session, digest.id) + 1
+    store.add_items(session, [_new_item(digest, publication, text, position, utcnow())])
     return True
+
+
+def _new_item(
+    digest: Digest,
+    publication: Publication,
+    text: PublicationText | None,
+    position: int,
+    added_at: datetime,
+) -> DigestItem:
+    """A publication's place in a digest: included, key points drafted, no lead."""
+    return DigestItem(
+        digest_id=digest.id,
+        publication_id=publication.id,
+        included=True,
+        key_points=draft(publication.title, publication.summary, text.main_text if text else None),
+        key_points_edited=False,
+        position=position,
+        lead=False,
+        country=publication.country,
+        topic=topic_of(publication),
+        added_at=added_at,
+    )
 
 
 def _fetch_missing_texts(

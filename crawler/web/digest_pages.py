@@ -82,6 +82,16 @@ async def _checked_form(request: Request) -> FormData | Response:
     return form
 
 
+def _unless_draft(request: Request, digest: Digest | None) -> Response | None:
+    """The answer to an edit of a digest that is missing (404) or no longer a draft (the
+    page again, saying why); None when the edit may go ahead."""
+    if digest is None:
+        return PlainTextResponse("No such digest.", status_code=404)
+    if digest.state != "draft":
+        return _back(request, problem=f"{digest.label} is {digest.state}: reopen it to edit")
+    return None
+
+
 def digests_page(request: Request) -> Response:
     if (gate := _login_first(request)) is not None:
         return gate
@@ -182,10 +192,8 @@ async def order_section(request: Request) -> Response:
         return PlainTextResponse("The order names no items.", status_code=400)
     with transaction(web_state(request).engine) as session:
         digest = store.get_digest(session, digest_id)
-        if digest is None:
-            return PlainTextResponse("No such digest.", status_code=404)
-        if digest.state != "draft":
-            return _back(request, problem=f"{digest.label} is {digest.state}: reopen it to edit")
+        if (refusal := _unless_draft(request, digest)) is not None:
+            return refusal
         try:
             reorder(session, digest_id, [int(value) for value in raw])
         except OrderRefused as exc:  # raised before anything is changed
@@ -203,10 +211,8 @@ async def bulk_edit(request: Request) -> Response:
     include = form.get("action") == "include"
     with transaction(web_state(request).engine) as session:
         digest = store.get_digest(session, digest_id)
-        if digest is None:
-            return PlainTextResponse("No such digest.", status_code=404)
-        if digest.state != "draft":
-            return _back(request, problem=f"{digest.label} is {digest.state}: reopen it to edit")
+        if (refusal := _unless_draft(request, digest)) is not None:
+            return refusal
         for item, _ in store.items(session, digest_id):
             if not country or (item.country or "Other") == country:
                 item.included = include
