@@ -84,11 +84,24 @@ def list_digests(session: Session, limit: int = 100) -> list[Digest]:
 
 
 def first_seen_between(session: Session, since: datetime, until: datetime) -> list[Publication]:
-    """Original publications (not cross-source duplicates) first seen in [since, until)."""
-    query = select(Publication).where(
-        Publication.first_seen_at >= since,
-        Publication.first_seen_at < until,
-        Publication.duplicate_of.is_(None),
+    """Original publications (not cross-source duplicates) first seen in [since, until),
+    news only: what a source's silent baseline stored was published before govwatch watched
+    it (a new source's backlog, years of it), so it is left out, unless it was alerted
+    (``--backfill``, or a resumed baseline's items dated after its first run)."""
+    alerted = (
+        select(AlertOutbox.id)
+        .where(AlertOutbox.publication_id == Publication.id, AlertOutbox.kind == "publication")
+        .exists()
+    )
+    query = (
+        select(Publication)
+        .outerjoin(CrawlRun, CrawlRun.id == Publication.run_id)
+        .where(
+            Publication.first_seen_at >= since,
+            Publication.first_seen_at < until,
+            Publication.duplicate_of.is_(None),
+            or_(CrawlRun.id.is_(None), CrawlRun.is_baseline.is_(False), alerted),
+        )
     )
     return list(session.scalars(query.order_by(Publication.id)))
 
@@ -99,6 +112,12 @@ def in_other_digests(session: Session, digest_id: int | None) -> set[int]:
     if digest_id is not None:
         query = query.where(DigestItem.digest_id != digest_id)
     return set(session.scalars(query))
+
+
+def latest_period_end(session: Session) -> date | None:
+    """The last day covered by any digest on record (the weekly job's make-up starts after
+    it), or None when there is none."""
+    return session.scalar(select(func.max(Digest.period_end)))
 
 
 def earlier_digests(session: Session, start: date) -> list[Digest]:

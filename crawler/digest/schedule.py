@@ -6,11 +6,12 @@ callable, so a reload that changes the day, time or zone (or switches the job on
 takes effect within :data:`RECHECK`. A build runs in a worker thread; its failure is one
 log line and the loop goes on (next week, or after a restart).
 
-A run missed while the daemon was down is made up when the loop starts (or a reload
-switches the job on): the period the last scheduled run would have built (with the default
-Monday 09:00, the week just ended) is built and announced if no digest exists for it. A
-digest built by hand, or by the run itself, exists, so nothing is built twice; the
-announcement is sent once per digest (crawler/digest/publish.py).
+Runs missed while the daemon was down are made up when the loop starts (or a reload
+switches the job on): every scheduled run's period after the latest digest on record (with
+the default Monday 09:00, each week that ended meanwhile; only the last one when there is
+no digest yet; at most :data:`MAKE_UP_WEEKS`) is built and announced, oldest first, if no
+digest exists for it. A digest built by hand, or by the run itself, exists, so nothing is
+built twice; the announcement is sent once per digest (crawler/digest/publish.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,7 @@ from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 RECHECK = 300.0  # seconds: how often the loop re-reads the settings while it waits
+MAKE_UP_WEEKS = 8  # the most missed weekly runs made up at a start
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -66,20 +68,45 @@ def missed_period(now: datetime, settings: DigestSettings) -> Period:
     return week_of_yesterday(previous_run(now, settings), settings.timezone)
 
 
-def make_up_missed_run(
+def missed_periods(
+    now: datetime, settings: DigestSettings, latest_end: date | None
+) -> list[Period]:
+    """The periods of the scheduled runs at or before ``now`` that come after the latest
+    digest on record (``latest_end``, the last day it covers), oldest first: a service down
+    for three weeks makes up three weeks, not only the last. With no digest on record (a
+    first start, or the job just switched on) only the last run's period: weeks before
+    govwatch was asked for digests were never due. At most :data:`MAKE_UP_WEEKS`."""
+    periods: list[Period] = []
+    run = previous_run(now, settings)
+    while len(periods) < MAKE_UP_WEEKS:
+        period = week_of_yesterday(run, settings.timezone)
+        if latest_end is not None and period.end <= latest_end:
+            break
+        periods.append(period)
+        if latest_end is None:
+            break
+        run -= timedelta(days=7)
+    return periods[::-1]
+
+
+def make_up_missed_runs(
     engine: Engine,
     config: AppConfig,
     sources: dict[str, SourceConfig],
     now: datetime,
-) -> BuildResult | None:
-    """Build and announce the last scheduled run's period when no digest exists for it (the
-    daemon was down at that time, or the build failed); None when there is one already."""
-    period = missed_period(now, config.digest)
+) -> list[BuildResult]:
+    """Build and announce, oldest first, every missed run's period (:func:`missed_periods`)
+    that has no digest yet (the daemon was down at that time, or the build failed)."""
     with transaction(engine) as session:
-        if store.digest_for_period(session, period.start, period.end) is not None:
-            return None
-    logger.info("The weekly digest of %s was missed: building it now", period.label)
-    return build_and_announce(engine, config, sources, period=period, now=now)
+        latest_end = store.latest_period_end(session)
+    results: list[BuildResult] = []
+    for period in missed_periods(now, config.digest, latest_end):
+        with transaction(engine) as session:
+            if store.digest_for_period(session, period.start, period.end) is not None:
+                continue
+        logger.info("The weekly digest of %s was missed: building it now", period.label)
+        results.append(build_and_announce(engine, config, sources, period=period, now=now))
+    return results
 
 
 async def weekly_digest_loop(
@@ -103,7 +130,7 @@ async def weekly_digest_loop(
             # computed before a make-up build, so a run falling due during it is not skipped
             starting, due, seen = due is None, next_run(clock(), settings), settings
             if starting:  # started, or switched on: a run missed meanwhile is made up
-                await _run_build(make_up_missed_run, engine, config, sources, clock, wake_dispatch)
+                await _run_build(make_up_missed_runs, engine, config, sources, clock, wake_dispatch)
             logger.info("Next weekly digest: %s", due.isoformat())
         remaining = (due - clock()).total_seconds()
         if remaining > 0:
@@ -114,7 +141,7 @@ async def weekly_digest_loop(
 
 
 async def _run_build(
-    build: Callable[..., BuildResult | None],
+    build: Callable[..., BuildResult | list[BuildResult] | None],
     engine: Engine,
     config: Callable[[], AppConfig],
     sources: Callable[[], dict[str, SourceConfig]],
@@ -130,10 +157,11 @@ async def _run_build(
     except Exception as exc:  # survived on purpose: the daemon must go on
         logger.error("The weekly digest was not built: %s", unexpected(exc))
         return
-    if result is None:
-        return
-    logger.info("Weekly digest %s: %s", result.label, result.note or f"{result.added} new items")
-    wake_dispatch()
+    results = result if isinstance(result, list) else [result] if result is not None else []
+    for one in results:
+        logger.info("Weekly digest %s: %s", one.label, one.note or f"{one.added} new items")
+    if results:
+        wake_dispatch()
 
 
 class DaemonParts(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from crawler.app_config import AppConfig
 from crawler.digest.build import build_digest
@@ -174,3 +174,35 @@ def test_a_period_is_read_in_the_digest_time_zone(engine: Engine) -> None:
     assert result.digest_id is not None
     assert {"kr_w48", "ny"} <= set(keys(stored, engine, result.digest_id))
     assert len(FIXTURES) == 8
+
+
+def test_a_silent_baseline_is_not_news_but_what_it_alerted_is(engine: Engine) -> None:
+    """A source added this week brings its backlog in a silent baseline: none of it is the
+    week's news. What a baseline did alert (``--backfill``) and what later runs found are."""
+    from crawler.items import PublicationItem
+    from crawler.pipelines.store import store_publication_item
+    from storage.runs import start_run
+    from storage.sources import sync_sources
+
+    def item(key: str) -> PublicationItem:
+        return PublicationItem(
+            source_id="new_src", url=f"https://example.org/new/{key}", title=f"Item {key}",
+            country="FR", summary="A summary that says rather more than the title does.",
+        )  # fmt: skip
+
+    with transaction(engine) as session:
+        sync_sources(session, [("new_src", "new_src")])
+        baseline = start_run(session, "new_src", is_baseline=True)
+        later = start_run(session, "new_src", is_baseline=False)
+        for key in ("backlog-1", "backlog-2"):
+            store_publication_item(session, item(key), run_id=baseline, destinations=[])
+        store_publication_item(
+            session, item("backfilled"), run_id=baseline, destinations=["console"]
+        )
+        store_publication_item(session, item("found-later"), run_id=later, destinations=[])
+        session.execute(
+            update(Publication).values(first_seen_at=at(24))  # all first seen in W48
+        )
+    result = build_digest(engine, week("2026-W48"), now=at(30, 10))
+    assert result.digest_id is not None
+    assert sorted(titles(engine, result.digest_id)) == ["Item backfilled", "Item found-later"]

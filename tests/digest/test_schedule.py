@@ -15,12 +15,14 @@ from crawler.app_config import AppConfig, DigestSettings
 from crawler.digest.build import build_digest
 from crawler.digest.period import week
 from crawler.digest.schedule import (
-    make_up_missed_run,
+    make_up_missed_runs,
     missed_period,
+    missed_periods,
     next_run,
     weekly_digest_loop,
 )
 from crawler.sources import SourceConfig
+from storage import digests as store
 from storage.db import transaction
 from storage.models import AlertOutbox, Digest
 from tests.digest.conftest import at, store_fixtures
@@ -151,20 +153,54 @@ def test_a_run_missed_while_down_is_made_up_once_at_start(
     assert again == []
     assert "was missed" not in caplog.text
     assert len(announcements(engine)) == 1
-    assert make_up_missed_run(engine, SCHEDULED, {}, wednesday) is None
+    assert make_up_missed_runs(engine, SCHEDULED, {}, wednesday) == []
+
+
+def test_every_week_missed_since_the_last_digest_is_made_up_oldest_first(engine: Engine) -> None:
+    store_fixtures(engine)
+    # W46 was the last digest; the service then stayed down until Wednesday 2 Dec: the runs
+    # of 23 Nov (W47) and 30 Nov (W48) were both missed, and both are made up, oldest first
+    with transaction(engine) as session:
+        w46 = week("2026-W46")
+        store.add_digest(session, w46.label, w46.start, w46.end, at(16, 9))
+    config = SCHEDULED.model_copy(
+        update={"digest": SCHEDULED.digest.model_copy(update={"editors_channel": "#editors"})}
+    )
+    results = make_up_missed_runs(engine, config, {}, datetime(2026, 12, 2, tzinfo=UTC))
+    assert [(r.label, r.created) for r in results] == [("2026-W47", True), ("2026-W48", True)]
+    with transaction(engine) as session:
+        labels = {d.id: d.label for d in session.scalars(select(Digest))}
+    assert sorted(labels[row.payload["digest_id"]] for row in announcements(engine)) == [
+        "2026-W47", "2026-W48",
+    ]  # fmt: skip
+    # started again: nothing more to make up, nothing announced twice
+    assert make_up_missed_runs(engine, config, {}, datetime(2026, 12, 2, 13, tzinfo=UTC)) == []
+    assert len(announcements(engine)) == 2
+
+
+def test_the_make_up_goes_back_at_most_eight_weeks_and_only_one_without_a_digest() -> None:
+    settings = SCHEDULED.digest
+    now = datetime(2026, 12, 2, tzinfo=UTC)
+    assert [p.label for p in missed_periods(now, settings, None)] == ["2026-W48"]
+    long_ago = missed_periods(now, settings, week("2026-W20").end)
+    assert [p.label for p in long_ago] == [f"2026-W{n}" for n in range(41, 49)]
+    assert missed_periods(now, settings, week("2026-W48").end) == []
 
 
 def test_a_period_built_by_hand_or_empty_is_not_made_up(engine: Engine) -> None:
     store_fixtures(engine)
     # W48 built by hand and not announced (no editors channel then): left alone
     assert build_digest(engine, week("2026-W48"), now=at(30, 8)).digest_id is not None
-    assert make_up_missed_run(engine, SCHEDULED, {}, datetime(2026, 12, 2, tzinfo=UTC)) is None
+    assert make_up_missed_runs(engine, SCHEDULED, {}, datetime(2026, 12, 2, tzinfo=UTC)) == []
     assert announcements(engine) == []
-    # a week with nothing first seen in it: no digest, no announcement
-    empty = make_up_missed_run(engine, SCHEDULED, {}, datetime(2027, 3, 3, tzinfo=UTC))
-    assert empty is not None
-    assert empty.digest_id is None
-    assert announcements(engine) == []
+    # the weeks since: W49 (a crawl first saw an item then) gets its digest and its one
+    # announcement; the weeks with nothing first seen in them get neither
+    later = make_up_missed_runs(engine, SCHEDULED, {}, datetime(2027, 1, 6, tzinfo=UTC))
+    assert [(result.label, result.digest_id is not None) for result in later] == [
+        ("2026-W49", True), ("2026-W50", False), ("2026-W51", False), ("2026-W52", False),
+        ("2026-W53", False),
+    ]  # fmt: skip
+    assert len(announcements(engine)) == 1
 
 
 def test_a_run_falling_due_during_the_make_up_build_is_not_skipped(
