@@ -31,7 +31,8 @@ def test_killing_the_leader_makes_the_standby_scheduler_take_over(
     leader.send(signal.SIGKILL)
     leader.wait()
     wait_until(lambda: lease_pid(pg_engine) == standby.pid, "the standby to take the lease")
-    assert "Took over as the scheduler" in standby.log()
+    # the lease row is visible before the process has written its log line about it
+    wait_until(lambda: "Took over as the scheduler" in standby.log(), "the take-over logged")
     seen = len(runs(pg_engine, "xx_leader"))
     wait_until(
         lambda: len(runs(pg_engine, "xx_leader")) >= seen + 2,
