@@ -42,12 +42,14 @@ from crawler.pipelines.store import flush_pending
 from crawler.runs import DetailWanted, RunState
 from storage.db import transaction
 from storage.digests import save_main_text
+from storage.identity import is_pdf
 
 logger = logging.getLogger(__name__)
 
 PER_SOURCE_SETTING = "GOVWATCH_DETAIL_PAGES_PER_SOURCE"
 MAX_CRAWL_DELAY_SETTING = "GOVWATCH_DETAIL_MAX_CRAWL_DELAY"
 DETAIL_OF = "govwatch_detail_of"  # request meta: the publication id a detail request is for
+MAX_BYTES = 2 * 1024 * 1024  # as the digest build's fetcher (crawler/digest/fetch.py)
 
 
 def is_detail_request(request: Request) -> bool:
@@ -81,6 +83,9 @@ class DetailPages(RunAware):
         scheduled = 0
         for run in runs:
             for wanted in self._take(run):
+                if is_pdf(wanted.url, None):  # no request: a PDF has no main text to extract
+                    self._save(run, wanted.publication_id, None, f"{wanted.url} is a PDF")
+                    continue
                 self._schedule(run, wanted)
                 scheduled += 1
         if scheduled:
@@ -92,8 +97,9 @@ class DetailPages(RunAware):
         return config is None or config.digest.fetch_detail_pages
 
     def _take(self, run: RunState) -> list[DetailWanted]:
-        """Up to the cap of this run's noted publications; the rest are left to the digest
-        build (one line in the log says how many)."""
+        """Up to the cap of this run's noted publications (a PDF link counts, though it is
+        recorded without a request); the rest are left to the digest build (one line in the
+        log says how many)."""
         wanted, run.detail_wanted = run.detail_wanted, []
         if run.engine is None or run.dry_run:
             return []
@@ -117,7 +123,11 @@ class DetailPages(RunAware):
         request = Request(
             wanted.url,
             headers=dict(run.source.headers),
-            meta={"source_id": run.source.id, DETAIL_OF: wanted.publication_id},
+            meta={
+                "source_id": run.source.id,
+                DETAIL_OF: wanted.publication_id,
+                "download_maxsize": MAX_BYTES,
+            },
             callback=self.on_page,
             errback=self.on_failure,
             cb_kwargs={"run": run},

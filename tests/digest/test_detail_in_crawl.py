@@ -194,22 +194,36 @@ def test_a_detail_page_that_fails_is_recorded_and_the_run_succeeds(
     feed.publish(4, link="http://elsewhere.example/news/item-4.html")
     pages.route("/news/item-5.html", Route(b"%PDF-1.4 not html", content_type="application/pdf"))
     feed.publish(5)
-    found = crawl(source, engine)[0]
-    assert (found.outcome, found.items_new, found.items_invalid, found.error) == ("ok", 4, 0, None)
-    assert outbox_count(engine) == 4
+    pages.route("/news/item-6.pdf", Route(b"%PDF-1.4", content_type="application/pdf"))
+    feed.publish(6, link=pages.url("/news/item-6.pdf"))
+    pages.route("/news/item-7.html", Route(b"<p>x</p>" + b" " * (2 * 1024 * 1024)))
+    feed.publish(7)
+    found = crawl(source, engine, settings={"GOVWATCH_DETAIL_PAGES_PER_SOURCE": 6})[0]
+    assert (found.outcome, found.items_new, found.items_invalid, found.error) == ("ok", 6, 0, None)
+    assert outbox_count(engine) == 6
     stored = texts(engine)
     assert set(stored) == {
         "news/item-2.html",
         "private/item-3.html",
         "news/item-4.html",
         "news/item-5.html",
+        "news/item-6.pdf",
+        "news/item-7.html",
     }
     assert all(text.main_text is None for text in stored.values())
     assert "HTTP 404" in (stored["news/item-2.html"].error or "")
     assert "robots.txt" in (stored["private/item-3.html"].error or "")
     assert "outside the source's allowed_domains" in (stored["news/item-4.html"].error or "")
     assert "not an HTML page (application/pdf)" in (stored["news/item-5.html"].error or "")
-    assert detail_hits(pages) == ["/news/item-2.html", "/news/item-5.html"]
+    assert "is a PDF" in (stored["news/item-6.pdf"].error or "")
+    assert "larger than download max size" in (stored["news/item-7.html"].error or "")
+    # robots.txt and the foreign host are refused before a connection; a .pdf link is not
+    # asked for at all
+    assert sorted(detail_hits(pages)) == [
+        "/news/item-2.html",
+        "/news/item-5.html",
+        "/news/item-7.html",
+    ]
 
 
 def test_at_most_the_cap_of_detail_pages_per_source_and_run(
