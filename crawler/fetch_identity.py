@@ -15,6 +15,11 @@ USER_AGENT = (
     "policy-bulletin publication monitor)"
 )
 
+# A detail page (for the digest's key points) is not fetched from a host whose robots.txt
+# asks for a longer Crawl-delay, by the crawl or by ``digest build``: a few such pages would
+# hold a crawl, or a build, open for many times that.
+DETAIL_MAX_CRAWL_DELAY = 30.0
+
 
 def is_allowed_host(host: str, allowed_domains: list[str]) -> bool:
     """``www.nsf.gov`` is allowed by ``nsf.gov`` and ``www.nsf.gov``, not by ``gov``-lookalikes."""

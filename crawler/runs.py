@@ -83,6 +83,15 @@ class MoveCandidate:
     destinations: tuple[str, ...] = ()  # where its alert goes if it is stored as new
 
 
+@dataclass(frozen=True)
+class DetailWanted:
+    """A publication this run stored as new and alerting whose summary says no more than its
+    title: its detail page is fetched once, later in the same crawl (crawler/detail_pages.py)."""
+
+    publication_id: int
+    url: str
+
+
 @dataclass
 class RunState:
     """What one run of one source has seen so far. Shared by spider, middlewares, pipelines."""
@@ -113,6 +122,8 @@ class RunState:
     # the latest when the run is settled, before it is recorded.
     pending_store: list[tuple[PublicationItem, tuple[str, ...]]] = field(default_factory=list)
     repeated: int = 0  # entries repeated within one response (also in items_duplicate)
+    # Stored (committed) publications whose detail page the crawl still has to fetch.
+    detail_wanted: list[DetailWanted] = field(default_factory=list)
     unknown_types: Counter[str] = field(default_factory=Counter)
     degraded: str | None = None
     layout_suggestion: str | None = None

@@ -5,6 +5,7 @@ Order numbers of middlewares and pipelines live here and only here, spaced by 10
 
 from __future__ import annotations
 
+from crawler.fetch_identity import DETAIL_MAX_CRAWL_DELAY
 from crawler.fetch_identity import USER_AGENT as FETCH_USER_AGENT
 
 BOT_NAME = "govwatch"
@@ -53,4 +54,14 @@ ITEM_PIPELINES = {
     "crawler.pipelines.topics.TopicsPipeline": 250,
     "crawler.pipelines.store.StorePipeline": 300,
 }
-EXTENSIONS = {"scrapy.extensions.telnet.TelnetConsole": None}
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "crawler.detail_pages.DetailPages": 500,
+}
+
+# Detail pages (crawler/detail_pages.py, for the digest's key points): at most this many per
+# source per run, so a burst of new items cannot hammer a site (0 turns them off) …
+GOVWATCH_DETAIL_PAGES_PER_SOURCE = 5
+# … and none from a host whose robots.txt Crawl-delay is longer than this (seconds): five
+# pages would hold the whole crawl open for five times that.
+GOVWATCH_DETAIL_MAX_CRAWL_DELAY = DETAIL_MAX_CRAWL_DELAY

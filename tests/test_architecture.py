@@ -43,6 +43,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "crawler.runner",
             "crawler.runs",
+            "crawler.detail_pages",
             "crawler.pipelines",
             "crawler.middlewares",
             "crawler.health",

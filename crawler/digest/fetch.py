@@ -13,7 +13,14 @@ as every crawl (crawler/middlewares/safety.py):
   rules (:class:`crawler.robots_rules.RobotsRules`, ``ROBOTSTXT_OBEY``), for every hop;
 - govwatch's User-Agent, a timeout, at most 2 MB per page, one request per host per
   ``delay`` seconds, or per the host's robots.txt ``Crawl-delay`` when that is longer (as
-  the crawl's download slots do, crawler/middlewares/robots_cache.py).
+  the crawl's download slots do, crawler/middlewares/robots_cache.py); a host asking for
+  more than ``max_crawl_delay`` (30 s, as for the crawl's detail pages) gives no page, so
+  one odd robots.txt cannot hold a build for hours.
+
+Since the crawl fetches the detail pages of the publications it stores
+(crawler/detail_pages.py), this client is the fallback for candidates with no attempt
+recorded: publications stored before that, a silent baseline's, those over the crawl's
+per-run cap, move candidates settled as new after their crawl.
 
 Every outcome is returned: the main text (crawler/digest/key_points.py), or one line
 saying why there is none; build.py stores either, so a page is fetched once.
@@ -31,7 +38,7 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.address_ranges import forbidden_reason, parse_address
 from crawler.digest.key_points import extract_main_text
-from crawler.fetch_identity import USER_AGENT, is_allowed_host
+from crawler.fetch_identity import DETAIL_MAX_CRAWL_DELAY, USER_AGENT, is_allowed_host
 from crawler.robots_rules import RobotsRules
 from crawler.sources import SourceConfig
 from storage.models import Publication
@@ -51,6 +58,7 @@ class DetailFetcher:
     sources: dict[str, SourceConfig]
     delay: float = 1.0
     timeout: float = 20.0
+    max_crawl_delay: float = DETAIL_MAX_CRAWL_DELAY  # a longer robots.txt Crawl-delay refuses
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     # The pace each host was given for its latest request (seconds between requests):
@@ -98,9 +106,10 @@ class DetailFetcher:
         raise Refused(f"more than {MAX_REDIRECTS} redirects from {url}")
 
     def _robots_refusal(self, url: str, source: SourceConfig) -> str | None:
-        """Why robots.txt forbids ``url`` (the crawl's own rules, crawler/robots_rules.py),
-        or None. A robots.txt that could not be fetched at all decides nothing, as in the
-        crawl; the page request that follows meets the same fault and says so."""
+        """Why robots.txt forbids ``url`` (the crawl's own rules, crawler/robots_rules.py), or
+        asks for a longer Crawl-delay than ``max_crawl_delay``, or None. A robots.txt that
+        could not be fetched at all decides nothing, as in the crawl; the page request that
+        follows meets the same fault and says so."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._robots:
@@ -112,7 +121,15 @@ class DetailFetcher:
                 rules = None
             self._robots[origin] = rules
         rules = self._robots[origin]
-        return rules.refusal(url, USER_AGENT) if rules is not None else None
+        if rules is None:
+            return None
+        crawl_delay = rules.crawl_delay(USER_AGENT)
+        if crawl_delay is not None and crawl_delay > self.max_crawl_delay:
+            return (
+                f"robots.txt asks for {crawl_delay:g} s between requests, more than the "
+                f"{self.max_crawl_delay:g} s a detail page may wait"
+            )
+        return rules.refusal(url, USER_AGENT)
 
     def _request(self, url: str, source: SourceConfig) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(url)

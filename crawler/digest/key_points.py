@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import trafilatura
-
 MAX_SENTENCES = 3
 MIN_SENTENCES = 2
 MAX_CHARS = 600
@@ -183,7 +181,12 @@ def _is_cjk(char: str) -> bool:
 
 def extract_main_text(html: str, url: str | None = None) -> str | None:
     """The main text of a detail page (navigation, menus and footers left out), one
-    paragraph per line, or None."""
+    paragraph per line, or None.
+
+    trafilatura is imported here, not with the module: the crawl's store pipeline reads
+    :func:`says_more` from this module for every item, and only a detail page needs it."""
+    import trafilatura
+
     text = trafilatura.extract(
         html, url=url, include_comments=False, include_tables=False, deduplicate=True
     )

@@ -4,6 +4,9 @@ The stored ETag / Last-Modified of each URL go out as If-None-Match / If-Modifie
 304 ends that URL's work cheaply (the spider sees it and stops). New validators are only
 kept in the run state here; the runner saves them after the run stored everything, so a
 failed run is fetched in full next time.
+
+A publication's detail page (crawler/detail_pages.py) is not one of the source's URLs: it
+is asked for unconditionally, and its status and validators stay out of the run's record.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from __future__ import annotations
 from scrapy import Request
 from scrapy.http import Response
 
+from crawler.detail_pages import is_detail_request
 from crawler.pipelines.run_aware import RunAware
 
 
 class ConditionalGetMiddleware(RunAware):
     def process_request(self, request: Request) -> None:
         run = self.run_for(request.meta.get("source_id"))
-        if run is None or request.meta.get("unconditional"):
+        if run is None or request.meta.get("unconditional") or is_detail_request(request):
             return
         etag, last_modified = run.validators.get(request.url, (None, None))
         if etag:
@@ -27,7 +31,7 @@ class ConditionalGetMiddleware(RunAware):
 
     def process_response(self, request: Request, response: Response) -> Response:
         run = self.run_for(request.meta.get("source_id"))
-        if run is None:
+        if run is None or is_detail_request(request):
             return response  # robots.txt fetches are Scrapy's business, not a source's
         run.statuses[response.status] += 1
         if response.status == 304:

@@ -14,7 +14,9 @@ meets the same fault and reports it in its own words, as before this cache exist
 Dry runs (``govwatch check``) read the cache but never write it.
 
 A host's ``Crawl-delay`` becomes the minimum delay of its download slot, and AutoThrottle
-is told not to lower it.
+is told not to lower it. A publication's detail page (crawler/detail_pages.py) is not
+fetched from a host whose ``Crawl-delay`` is longer than ``GOVWATCH_DETAIL_MAX_CRAWL_DELAY``:
+the page is refused (its text records why) rather than holding the crawl open.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from scrapy.http.request import NO_CALLBACK
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from crawler.detail_pages import MAX_CRAWL_DELAY_SETTING, is_detail_request
+from crawler.fetch_identity import DETAIL_MAX_CRAWL_DELAY
 from crawler.pipelines.run_aware import RunAware
 from crawler.robots_rules import RobotsRules, time_to_keep
 from storage.models import utcnow
@@ -56,6 +60,9 @@ class CachedRobotsTxtMiddleware(RunAware):
         self._rules: dict[str, asyncio.Future[RobotsRules | None]] = {}
         self._preloaded: dict[str, CachedRobots] | None = None
         self._asked: set[str] = set()  # origins the preload asked the database about
+        self.detail_max_delay = crawler.settings.getfloat(
+            MAX_CRAWL_DELAY_SETTING, DETAIL_MAX_CRAWL_DELAY
+        )
 
     async def process_request(self, request: Request) -> None:
         if request.meta.get("dont_obey_robotstxt") or request.url.startswith(("data:", "file:")):
@@ -66,6 +73,13 @@ class CachedRobotsTxtMiddleware(RunAware):
         refusal = rules.refusal(request.url, self.user_agent)
         if refusal is not None:
             raise RobotsRefusal(refusal)
+        if is_detail_request(request):
+            delay = rules.crawl_delay(self.user_agent)
+            if delay is not None and delay > self.detail_max_delay:
+                raise RobotsRefusal(
+                    f"robots.txt asks for {delay:g} s between requests, more than the "
+                    f"{self.detail_max_delay:g} s a detail page may wait"
+                )
         self._apply_crawl_delay(request, rules)
 
     async def rules_for(self, origin: str) -> RobotsRules | None:

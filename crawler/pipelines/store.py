@@ -22,6 +22,10 @@ A source is a silent baseline until one run has read all its URLs: items are sto
 alert is queued (unless ``--backfill``). A baseline resumed after an interrupted first run
 alerts only items dated after that first run began.
 
+A new, alerting publication whose summary says no more than its title is noted on its run
+(``RunState.detail_wanted``) once its batch is committed: the crawl fetches its detail page
+before it ends (crawler/detail_pages.py).
+
 A "new" item whose title and day match a stored publication of the same source at another
 address is held back as a move candidate; the runner settles these when the run ends
 (:mod:`crawler.moves`).
@@ -40,9 +44,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from crawler.alerts.router import publication_router
+from crawler.digest.key_points import says_more
 from crawler.items import PublicationItem, Router
 from crawler.pipelines.run_aware import RunAware
-from crawler.runs import MoveCandidate, RunState, StoreFailed
+from crawler.runs import DetailWanted, MoveCandidate, RunState, StoreFailed
 from crawler.urls import identity_url
 from storage.bulk_publications import (
     ToStore,
@@ -125,7 +130,7 @@ def store_item(run: RunState, item: PublicationItem, destinations: Sequence[str]
         raise RuntimeError("store_item needs a run with a database")
     with transaction(run.engine) as session:
         result = store_publication_item(session, item, run_id=run.run_id, destinations=destinations)
-    _count(run, result.is_new)
+    _count(run, item, result)
 
 
 def store_one(run: RunState, item: PublicationItem, destinations: Sequence[str]) -> None:
@@ -146,7 +151,7 @@ def store_one(run: RunState, item: PublicationItem, destinations: Sequence[str])
     if candidate is not None:
         run.move_candidates.append(candidate)
     else:
-        _count(run, result.is_new)
+        _count(run, item, result)
 
 
 def store_batch(entries: Sequence[Pending]) -> None:
@@ -174,13 +179,15 @@ def store_batch(entries: Sequence[Pending]) -> None:
         return
     for run, candidate in candidates:
         run.move_candidates.append(candidate)
-    for run, result in results:
-        _count(run, result.is_new)
+    for run, item, result in results:
+        _count(run, item, result)
 
 
 def _store_entries(
     session: Session, entries: Sequence[Pending]
-) -> tuple[list[tuple[RunState, MoveCandidate]], list[tuple[RunState, StoreResult]]]:
+) -> tuple[
+    list[tuple[RunState, MoveCandidate]], list[tuple[RunState, PublicationItem, StoreResult]]
+]:
     """The batch's move candidates (as :func:`store_one` would find them), and the results
     of storing the others; nothing is counted until the transaction commits."""
     records = [new_publication(item) for _run, item, _to in entries]
@@ -206,7 +213,9 @@ def _store_entries(
         session,
         [ToStore(records[i], entries[i][0].run_id, entries[i][2]) for i in kept],
     )
-    return candidates, [(entries[i][0], result) for i, result in zip(kept, results, strict=True)]
+    return candidates, [
+        (entries[i][0], entries[i][1], result) for i, result in zip(kept, results, strict=True)
+    ]
 
 
 def _store_each(entries: Sequence[Pending]) -> None:
@@ -242,11 +251,26 @@ def flush_pending(runs: Iterable[RunState]) -> None:
             store_batch(entries[start : start + STORE_BATCH_ITEMS])
 
 
-def _count(run: RunState, is_new: bool) -> None:
-    if is_new:
+def _count(run: RunState, item: PublicationItem, result: StoreResult) -> None:
+    """Count a committed item new or duplicate, and note the detail page it needs."""
+    if result.is_new:
         run.items_new += 1
     else:
         run.items_duplicate += 1
+    if result.publication_id is not None and wants_detail_page(run, item, result):
+        run.detail_wanted.append(DetailWanted(result.publication_id, item.url))
+
+
+def wants_detail_page(run: RunState, item: PublicationItem, result: StoreResult) -> bool:
+    """A detail page is worth a request only for a publication stored as new (not a
+    cross-source duplicate, which no digest takes), alerted (not a silent baseline item),
+    whose summary says no more than its title (docs/digest.md, "Key points")."""
+    return (
+        result.is_alertable
+        and not run.dry_run
+        and is_alerting(run, item)
+        and not says_more(item.summary, item.title)
+    )
 
 
 class StorePipeline(RunAware):

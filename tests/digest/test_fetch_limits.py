@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from crawler.digest.fetch import MAX_BYTES, DetailFetcher, Refused
+from crawler.fetch_identity import DETAIL_MAX_CRAWL_DELAY
 from crawler.sources import SourceConfig
 from tests.crawling import make_source
 from tests.servers.pages import PageServer, Route
@@ -108,6 +109,34 @@ def test_the_pace_is_the_longer_of_the_delay_and_the_robots_crawl_delay(
     assert client.intervals == {host: pace}
     # robots.txt goes at once (its Crawl-delay is not known yet), then each page waits the pace
     assert clock.waits == [pace, pace]
+
+
+def test_a_host_asking_for_a_crawl_delay_over_the_cap_gives_no_page_and_no_wait(
+    pages: PageServer,
+) -> None:
+    """An odd robots.txt (an hour between requests) cannot hold a build for hours: the
+    fallback refuses the host's pages above 30 s, as the crawl refuses its detail pages."""
+    assert DETAIL_MAX_CRAWL_DELAY == 30.0
+    pages.route(
+        "/robots.txt",
+        Route(b"User-agent: *\nCrawl-delay: 3600\n", content_type="text/plain"),
+    )
+    page = pages.route("/one.html", Route(PAGE))
+    clock = StoppedClock()
+    source = make_source(id="xx_detail", urls=[pages.url("/")])
+    client = DetailFetcher({"xx_detail": source}, delay=1.0, sleep=clock.sleep, clock=clock)
+    with pytest.raises(Refused, match=r"robots\.txt asks for 3600 s between requests"):
+        client.get(page, source)
+    assert [r.path for r in pages.requests] == ["/robots.txt"]
+    assert clock.waits == []
+    # At the cap the page is fetched, at the host's pace.
+    pages.route(
+        "/robots.txt", Route(b"User-agent: *\nCrawl-delay: 30\n", content_type="text/plain")
+    )
+    client = DetailFetcher({"xx_detail": source}, delay=1.0, sleep=clock.sleep, clock=clock)
+    client.get(page, source)
+    client.get(page, source)
+    assert clock.waits == [30.0, 30.0]
 
 
 def test_a_redirect_to_a_path_robots_txt_forbids_is_not_followed(pages: PageServer) -> None:
