@@ -19,7 +19,7 @@ as every crawl (crawler/middlewares/safety.py):
 
 Since the crawl fetches the detail pages of the publications it stores
 (crawler/detail_pages.py), this client is the fallback for candidates with no attempt
-recorded: publications stored before that, a silent baseline's, those over the crawl's
+recorded: publications stored before that, those over the crawl's
 per-run cap, move candidates settled as new after their crawl.
 
 Every outcome is returned: the main text (crawler/digest/key_points.py), or one line
