@@ -145,6 +145,9 @@ class WebSection(Strict):
     base_url: str | None = None  # e.g. https://govwatch.example.org: links in messages
 
 
+DIGEST_SINKS = ("apprise", "console", "slack")  # the sinks a published digest can go to
+
+
 class DigestSettings(Strict):
     """The weekly digest for editors (docs/digest.md): when ``govwatch run`` builds it, in
     which time zone its weeks run, where it is announced and published."""
@@ -154,9 +157,25 @@ class DigestSettings(Strict):
     time: str = Field(default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     timezone: str = "UTC"
     channel: str | None = None  # where a published digest is posted, e.g. "#digest"
+    # Other destinations a published digest goes to, as routes name them: "apprise:editors"
+    # (e-mail, Teams … the whole digest as one HTML message), "slack:#other" (one message
+    # per country section, as ``channel``), "console".
+    publish_to: list[str] = Field(default_factory=list)
     editors_channel: str | None = None  # where a new draft is announced
     output_dir: Path = Path("var/digests")  # published HTML and Markdown files
     fetch_detail_pages: bool = True  # fetch main text for items without a usable summary
+
+    @field_validator("publish_to")
+    @classmethod
+    def _destinations(cls, value: list[str]) -> list[str]:
+        for destination in value:
+            name, _, target = destination.partition(":")
+            if name not in DIGEST_SINKS or (name != "console" and not target):
+                raise ValueError(
+                    f"{destination!r} is not a destination like apprise:editors, "
+                    "slack:#digest or console"
+                )
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -303,6 +303,8 @@ class SinkPass:
                 data.get("source_id"),
                 data.get("state"),
                 tuple(data.get("blocks") or ()),
+                data.get("title"),
+                data.get("html"),
             )
         return Alert(row.id, destination, target, row.kind, row.publication_id, view, notice)
 

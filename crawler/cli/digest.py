@@ -208,7 +208,7 @@ def publish_command(
         print(json.dumps(record, ensure_ascii=False))
     elif result.newly:
         stdout.print(
-            f"Published {escape(result.label)}: {result.messages} Slack messages queued "
+            f"Published {escape(result.label)}: {result.messages} messages queued "
             f"({report.sent} delivered now); {escape(str(result.html))}, "
             f"{escape(str(result.markdown))}"
         )

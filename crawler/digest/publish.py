@@ -2,7 +2,8 @@
 
 draft → approved (who, when) → published; an approved digest can go back to draft until it
 is published. Publishing is one conditional update (``approved`` → ``published``) in the
-transaction that queues the Slack messages in the alert outbox, so a second publish —
+transaction that queues its messages in the alert outbox (Slack: one per country section;
+``digest.publish_to``'s other sinks: the whole digest in one), so a second publish —
 twice clicked, two processes — finds nothing to update and queues nothing: the outbox's
 exactly-once delivery (docs/alerts.md) does the rest. HTML and Markdown files are written
 after the commit, from the stored items (they can be written again at any time).
@@ -74,18 +75,41 @@ def publish(engine: Engine, config: AppConfig, digest_id: int) -> Published:
         changed = store.mark_published(session, digest)
         parts = sections(session, digest)
         payloads = slack_messages(digest, parts) if changed == 1 else []
-        target = destination(config, config.digest.channel)
-        if target is not None:
-            for number, payload in enumerate(payloads, start=1):
-                store.enqueue_digest_message(
-                    session, "digest", target,
-                    {"digest_id": digest_id, "part": number, "text": payload.text,
-                     "blocks": payload.blocks},
-                )  # fmt: skip
         html, markdown = render_html(digest, parts), render_markdown(digest, parts)
         label = digest.label
+        queued = 0
+        for target, by_section in _destinations(config) if changed == 1 else []:
+            if by_section:
+                for number, payload in enumerate(payloads, start=1):
+                    store.enqueue_digest_message(
+                        session, "digest", target,
+                        {"digest_id": digest_id, "part": number, "text": payload.text,
+                         "blocks": payload.blocks},
+                    )  # fmt: skip
+                    queued += 1
+            else:  # one message: the whole digest, as HTML (Apprise) or Markdown (console)
+                store.enqueue_digest_message(
+                    session, "digest", target,
+                    {"digest_id": digest_id, "part": 1, "text": markdown, "html": html,
+                     "title": f"Weekly digest {label}"},
+                )  # fmt: skip
+                queued += 1
     html_path, md_path = write_files(config.digest.output_dir, label, html, markdown)
-    return Published(digest_id, label, changed == 1, len(payloads), html_path, md_path)
+    return Published(digest_id, label, changed == 1, queued, html_path, md_path)
+
+
+def _destinations(config: AppConfig) -> list[tuple[str, bool]]:
+    """Where a published digest goes, each once, and whether by country section:
+    ``digest.channel`` (Slack, or the console in its place without a token) by section, as
+    Slack shows it; every ``digest.publish_to`` destination, by section for Slack, else
+    whole."""
+    found: dict[str, bool] = {}
+    channel = destination(config, config.digest.channel)
+    if channel is not None:
+        found[channel] = True
+    for target in config.digest.publish_to:
+        found.setdefault(target, target.startswith("slack:"))
+    return list(found.items())
 
 
 def write_files(directory: Path, label: str, html: str, markdown: str) -> tuple[Path, Path]:

@@ -100,6 +100,9 @@ class AppriseSink:
         if alert.view is not None:
             title = f"New: {alert.view.title}"
             body = publication_html(alert.view)
+        elif alert.notice is not None and alert.notice.html is not None:
+            title = alert.notice.title or "govwatch"  # a published digest, rendered whole
+            body = alert.notice.html
         else:
             title = "govwatch ops"
             body = f"<p>{html.escape(alert.notice.text if alert.notice else '')}</p>"

@@ -30,6 +30,9 @@ class OpsNotice:
     source_id: str | None
     state: str | None
     blocks: tuple[dict[str, Any], ...] = ()
+    # A whole published digest for a sink that shows HTML (Apprise: e-mail, Teams …).
+    title: str | None = None
+    html: str | None = None
 
 
 @dataclass(frozen=True)
