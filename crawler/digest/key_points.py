@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import trafilatura
-
 MAX_SENTENCES = 3
 MIN_SENTENCES = 2
 MAX_CHARS = 600
@@ -184,6 +182,10 @@ def _is_cjk(char: str) -> bool:
 def extract_main_text(html: str, url: str | None = None) -> str | None:
     """The main text of a detail page (navigation, menus and footers left out), one
     paragraph per line, or None."""
+    # Imported here: trafilatura (and courlan, htmldate) is the heaviest import of the
+    # daemon, which schedules digests but extracts a page only when it builds one.
+    import trafilatura
+
     text = trafilatura.extract(
         html, url=url, include_comments=False, include_tables=False, deduplicate=True
     )
