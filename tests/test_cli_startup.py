@@ -172,3 +172,16 @@ def test_a_current_database_is_opened_without_alembic(tmp_path: Path) -> None:
     assert "alembic" in upgraded  # a new file is upgraded, by Alembic
     modules = imported_in(f"from storage.db import ready_engine\nready_engine({url!r})", tmp_path)
     assert loaded(modules, SCHEMA_TOOLS) == []
+
+
+def test_a_crawl_starts_no_scrapy_remote_control(tmp_path: Path) -> None:
+    """Scrapy ≥ 2.19 starts a code-running HTTP server per crawl unless told not to; govwatch
+    does not load it (nor aiohttp's server, ~11 MB of the daemon's memory)."""
+    modules = imported_in(
+        "from tests.crawling import crawl, make_source\n"
+        "runs = crawl(make_source(urls=['http://127.0.0.1:9/feed.xml']), None)\n"
+        "assert [run.outcome for run in runs] == ['fetch_error'], runs",
+        tmp_path,
+    )
+    assert "scrapy.core.engine" in modules  # a crawl did run
+    assert loaded(modules, ("scrapy.extensions.remote_control", "aiohttp")) == []
