@@ -51,8 +51,11 @@ CONFIG_READER = ("yaml", "crawler.config_loader")
 SCHEMA_TOOLS = ("alembic", "mako", "sqlalchemy.dialects.postgresql")
 # What the daemon loads only when it does the thing: extracting a detail page's text for a
 # digest (trafilatura and what it pulls in), rendering a digest (Jinja2), upgrading the
-# schema (Alembic), posting to Slack or an Apprise service, talking to PostgreSQL.
+# schema (Alembic), posting to Slack or an Apprise service, talking to PostgreSQL, serving
+# the web app (off unless govwatch.yaml's ``web: {enabled: true}``).
 DAEMON_ON_DEMAND = (
+    "uvicorn",
+    "starlette",
     "trafilatura",
     "courlan",
     "htmldate",
