@@ -7,8 +7,8 @@ SQLite runs in WAL mode with a busy timeout so the scheduler, a ``govwatch crawl
 Alembic is imported only to upgrade: checking that a schema is current (every command that
 opens the database, and the daemon at start) reads the ``alembic_version`` table and the
 migration scripts' ``revision`` lines with SQLAlchemy alone, because importing Alembic and
-loading its scripts cost about a fifth of ``govwatch status``'s start-up and ~12 MB of the
-daemon's memory (docs/performance.md).
+loading its scripts cost ``govwatch status`` a sixth of its start-up and the daemon ~12 MB
+(docs/performance.md, "Second round").
 
 Every way a database cannot be opened (a URL SQLAlchemy cannot read, an unknown scheme, a
 SQLite file whose folder cannot be made, a server that does not answer) becomes a
