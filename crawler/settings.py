@@ -5,6 +5,8 @@ Order numbers of middlewares and pipelines live here and only here, spaced by 10
 
 from __future__ import annotations
 
+from scrapy.settings.default_settings import EXTENSIONS_BASE as SCRAPY_EXTENSIONS
+
 from crawler.fetch_identity import DETAIL_MAX_CRAWL_DELAY
 from crawler.fetch_identity import USER_AGENT as FETCH_USER_AGENT
 
@@ -54,10 +56,21 @@ ITEM_PIPELINES = {
     "crawler.pipelines.topics.TopicsPipeline": 250,
     "crawler.pipelines.store.StorePipeline": 300,
 }
-EXTENSIONS = {
-    "scrapy.extensions.telnet.TelnetConsole": None,
-    "crawler.detail_pages.DetailPages": 500,
+# Scrapy's extensions without its two consoles. Scrapy ≥ 2.19 enables RemoteControl by
+# default: an HTTP server on localhost that runs Python code sent to it, started for every
+# crawl (a job file with its token under ~/.local/state/scrapy); govwatch offers neither
+# console. Scrapy imports every extension named in EXTENSIONS_BASE or EXTENSIONS, even one
+# set to None, so they are left out of the base list: RemoteControl's import (aiohttp's
+# server) is ~11 MB of the daemon's memory, the telnet console's pulls in twisted.conch.
+_CONSOLES = (
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+)
+EXTENSIONS_BASE = {
+    path: order for path, order in SCRAPY_EXTENSIONS.items() if path not in _CONSOLES
 }
+REMOTE_CONTROL_ENABLED = False  # should a later Scrapy bring it back by another name
+EXTENSIONS = {"crawler.detail_pages.DetailPages": 500}
 
 # Detail pages (crawler/detail_pages.py, for the digest's key points): at most this many per
 # source per run, so a burst of new items cannot hammer a site (0 turns them off) …

@@ -3,7 +3,12 @@
 The default database is a SQLite file under ``./var/`` (no server needed); setting
 ``GOVWATCH_DATABASE_URL`` (e.g. ``postgresql+psycopg://user@host/db``) selects PostgreSQL.
 SQLite runs in WAL mode with a busy timeout so the scheduler, a ``govwatch crawl`` and
-``govwatch status`` can share one file. The schema only changes through Alembic.
+``govwatch status`` can share one file. The schema only changes through Alembic, but
+Alembic is imported only to upgrade: checking that a schema is current (every command that
+opens the database, and the daemon at start) reads the ``alembic_version`` table and the
+migration scripts' ``revision`` lines with SQLAlchemy alone, because importing Alembic and
+loading its scripts cost ``govwatch status`` a sixth of its start-up and the daemon ~12 MB
+(docs/performance.md, "Second round").
 
 Every way a database cannot be opened (a URL SQLAlchemy cannot read, an unknown scheme, a
 SQLite file whose folder cannot be made, a server that does not answer) becomes a
@@ -14,23 +19,28 @@ SQLite file whose folder cannot be made, a server that does not answer) becomes 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import DatabaseURLError, StorageError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The table Alembic records the schema's revision in (its default name).
+VERSION_TABLE = "alembic_version"
+# ``revision = "0008"`` / ``down_revision: str | None = None`` in a migration script.
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.*?)\s*$", re.MULTILINE)
+_QUOTED_ID = re.compile(r"""^(['"])([\w.-]+)\1$""")
 DEFAULT_SQLITE_PATH = Path("var") / "govwatch.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Seconds to wait for a PostgreSQL server to accept a connection: an unreachable server is
@@ -157,6 +167,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 def alembic_config(engine: Engine) -> Config:
     """Alembic configuration pointing at the bundled migrations and this engine."""
+    from alembic.config import Config  # Alembic only for upgrades (see the module docstring)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -165,18 +177,69 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (``govwatch db upgrade``)."""
+    from alembic import command
+
     try:
         command.upgrade(alembic_config(engine), "head")
     except OperationalError as exc:
         raise unreachable(engine, exc) from exc
 
 
+def head_revision(scripts: Path = MIGRATIONS_DIR) -> str:
+    """The newest migration's revision id, read from the ``revision`` and ``down_revision``
+    lines of the scripts in ``scripts/versions`` without importing Alembic.
+
+    When the scripts are not one chain of plain ids (a merge, a branch, a computed value),
+    Alembic's own reading answers instead, so the answer is always Alembic's
+    (``tests/storage/test_schema_check.py`` compares the two).
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((scripts / "versions").glob("*.py")):
+        if path.name.startswith(("__", ".#")):
+            continue
+        fields: dict[str, list[str]] = {}
+        for match in _REVISION_LINE.finditer(path.read_text(encoding="utf-8")):
+            fields.setdefault(match.group(1), []).append(match.group(2))
+        revision = _QUOTED_ID.match(" ".join(fields.get("revision", [])))
+        down = " ".join(fields.get("down_revision", []))
+        parent = _QUOTED_ID.match(down)
+        if (
+            revision is None
+            or revision.group(2) in revisions
+            or (parent is None and down != "None")
+        ):
+            return _alembic_head_revision(scripts)
+        revisions.add(revision.group(2))
+        if parent is not None:
+            parents.add(parent.group(2))
+    heads = revisions - parents
+    if len(heads) == 1 and parents <= revisions:
+        return heads.pop()
+    return _alembic_head_revision(scripts)
+
+
+def _alembic_head_revision(scripts: Path) -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(scripts)).get_current_head()
+    if head is None:
+        raise StorageError(f"no migration scripts in {scripts}")
+    return head
+
+
 def is_current(engine: Engine) -> bool:
-    """True when the database schema is at the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    """True when the database schema is at the newest migration.
+
+    Alembic's own check (``MigrationContext.get_current_revision``) reads the same table.
+    """
+    head = head_revision()
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision() == head
+            if not inspect(connection).has_table(VERSION_TABLE):
+                return False
+            stamped = connection.execute(text("SELECT version_num FROM alembic_version"))
+            return list(stamped.scalars()) == [head]
     except OperationalError as exc:
         raise unreachable(engine, exc) from exc
 

@@ -23,19 +23,26 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from crawler.cli.context import configured_sources, stderr
-from crawler.config_loader import DEFAULT_CONFIG_DIR
 
 if TYPE_CHECKING:
     from crawler.sources import SourceConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES_DOC = ROOT / "docs" / "sources.md"
-BULLETIN = DEFAULT_CONFIG_DIR / "bulletin.yaml"
 UNMEASURED = (
     "not measured: the tests folder (tests/sources/quality.py, tests/fidelity/redesign.py) "
     "is not here, so the fields-extracted and survives-redesign columns and the "
     "extraction-quality table are left out"
 )
+
+
+def bulletin_path() -> Path:
+    """``bulletin.yaml`` beside the bundled configuration."""
+    # The configuration reader (and YAML) is imported when the command runs, not for --help.
+    from crawler.config_loader import DEFAULT_CONFIG_DIR
+
+    return DEFAULT_CONFIG_DIR / "bulletin.yaml"
+
 
 app = typer.Typer(help="Documentation generated from the configuration.", no_args_is_help=True)
 
@@ -97,7 +104,7 @@ def render_sources_doc(sources: dict[str, SourceConfig]) -> str:
     one line on stderr saying so, when the tests folder is not there)."""
     from crawler.bulletin import load_bulletin, render_coverage
 
-    seed = render_coverage(load_bulletin(BULLETIN, sources), sources)
+    seed = render_coverage(load_bulletin(bulletin_path(), sources), sources)
     modules = measurement_modules()
     if modules is None:
         stderr.print(f"govwatch: docs sources: {UNMEASURED}", markup=False, highlight=False)

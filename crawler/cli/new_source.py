@@ -17,7 +17,6 @@ from typing import Annotated, Literal
 
 import typer
 
-from crawler.config_loader import default_sources_path, load_sources, read_config_text
 from crawler.errors import ConfigError
 
 Kind = Literal["feed", "list_page", "json_api", "spider"]
@@ -142,7 +141,9 @@ def new_source_command(
 
     Example: govwatch new-source jp_cao_press --kind list_page
     """
-    from crawler.sources import SOURCE_ID_PATTERN  # the source models: loaded when used
+    # The configuration reader (YAML) and the source models: loaded when the command runs.
+    from crawler.config_loader import default_sources_path, load_sources, read_config_text
+    from crawler.sources import SOURCE_ID_PATTERN
 
     if not re.fullmatch(SOURCE_ID_PATTERN, source_id):
         refuse(

@@ -181,10 +181,10 @@ def _is_cjk(char: str) -> bool:
 
 def extract_main_text(html: str, url: str | None = None) -> str | None:
     """The main text of a detail page (navigation, menus and footers left out), one
-    paragraph per line, or None.
-
-    trafilatura is imported here, not with the module: the crawl's store pipeline reads
-    :func:`says_more` from this module for every item, and only a detail page needs it."""
+    paragraph per line, or None."""
+    # Imported here: trafilatura (and courlan, htmldate) is the heaviest import of the
+    # daemon, and the store pipeline reads says_more from this module for every item; only
+    # a detail page needs it.
     import trafilatura
 
     text = trafilatura.extract(

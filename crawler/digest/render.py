@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from crawler.alerts.blocks import (
@@ -30,6 +30,9 @@ from crawler.alerts.blocks import (
 from crawler.alerts.message import describe_date
 from storage import digests as store
 from storage.models import Digest
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Blocks per Slack message: a header and a context line around the items, well under 50.
@@ -82,6 +85,9 @@ def sections(session: Session, digest: Digest, *, included_only: bool = True) ->
 
 
 def environment() -> Environment:
+    # Jinja2 is imported when a digest is rendered, not by the daemon that schedules it.
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"], default=True),

@@ -11,8 +11,12 @@ import base64
 import hashlib
 import hmac
 import secrets
+from typing import TYPE_CHECKING
 
-from starlette.requests import Request
+# Annotations only: the daemon checks the web password hash (crawler.web.settings) without
+# loading Starlette unless it serves the app.
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 CSRF_FIELD = "csrf_token"

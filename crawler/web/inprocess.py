@@ -10,14 +10,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import uvicorn
 from sqlalchemy import Engine
 
 from crawler.app_config import WebSection
 from crawler.errors import StorageError
 from crawler.sources import SourceConfig
 from crawler.web.settings import web_settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 START_TIMEOUT_SECONDS = 30.0
 
@@ -45,6 +48,8 @@ def start_web(
     """
     if not section.enabled:
         return None
+    import uvicorn  # here: a daemon without the web app never loads the server
+
     from crawler.web.app import create_app  # here: the app imports the CLI, which imports us
 
     settings = web_settings(section.host, section.port, section.password_hash_file)

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from crawler.bulletin import load_bulletin, render_coverage, watching
-from crawler.cli.docs import BULLETIN, SOURCES_DOC
+from crawler.cli.docs import SOURCES_DOC, bulletin_path
 from crawler.errors import ConfigError
 from tests.sourcepack import configured_sources
 
 
 def test_the_bulletins_22_publishers_each_have_an_enabled_source() -> None:
     sources = configured_sources()
-    bulletin = load_bulletin(BULLETIN, sources)
+    bulletin = load_bulletin(bulletin_path(), sources)
     assert len(bulletin.publishers) == 22
     uncovered = [entry.publisher for entry in bulletin.publishers if not watching(entry, sources)]
     assert uncovered == []
@@ -26,7 +26,7 @@ def test_the_last_three_publishers_are_watched_by_the_new_sources() -> None:
     sources = configured_sources()
     by_source = {
         sid: entry.publisher
-        for entry in load_bulletin(BULLETIN, sources).publishers
+        for entry in load_bulletin(bulletin_path(), sources).publishers
         for sid in watching(entry, sources)
     }
     assert {"int_epo_press", "in_indiaai_articles", "cn_chisa_talents"} <= set(by_source)
@@ -36,7 +36,7 @@ def test_the_last_three_publishers_are_watched_by_the_new_sources() -> None:
 def test_a_publisher_left_without_an_enabled_source_shows_in_the_table() -> None:
     sources = dict(configured_sources())
     sources["cn_chisa_talents"] = sources["cn_chisa_talents"].model_copy(update={"enabled": False})
-    text = render_coverage(load_bulletin(BULLETIN, sources), sources)
+    text = render_coverage(load_bulletin(bulletin_path(), sources), sources)
     assert "**21/22** have an enabled source" in text
     assert (
         "| 神州学人 (chisa.edu.cn) — talent news | CN | **none** | cn_chisa_talents (disabled) |"

@@ -20,8 +20,6 @@ import os
 import re
 from datetime import datetime, timedelta
 
-import apprise
-
 from crawler.alerts.message import AlertMessage, source_name
 from crawler.alerts.routing_config import default_routing_path, load_routing
 from crawler.alerts.sinks.base import Alert, Burst, DeliveryResult, Sink, SinkError
@@ -125,6 +123,10 @@ class AppriseSink:
                 f"no Apprise channel {channel!r} under apprise: in the routing file",
                 "channel",
             )
+        # Imported at the first notification: the sinks are registered by every process that
+        # delivers, most without an Apprise channel, and Apprise loads all its plugins.
+        import apprise
+
         notifier = apprise.Apprise()
         if not notifier.add(expand(self.channels[channel])):
             raise SinkError(

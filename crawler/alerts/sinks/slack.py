@@ -29,23 +29,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
-from slack_sdk.web import SlackResponse
 
 from crawler.alerts.blocks import SlackPayload, burst_payload, message_payload, ops_payload
 from crawler.alerts.sinks.base import Alert, Burst, DeliveryResult, Scope, Sink, SinkError
 from crawler.alerts.sinks.registry import register
 from crawler.app_config import AppConfig, SlackSettings
+
+# The Slack SDK is imported when a client is built (a bot token is configured), not by
+# every process that registers the sinks: the daemon and the CLI without Slack never pay.
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+    from slack_sdk.web import SlackResponse
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +112,14 @@ class Posted:
 def build_client(settings: SlackSettings, token: str, *, retrying: bool = True) -> WebClient:
     """A WebClient; with ``retrying`` its handlers honour Retry-After and back off on 5xx /
     network. Only for calls that are safe to repeat: never for ``chat.postMessage``."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import (
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+        ServerErrorRetryHandler,
+    )
+    from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+
     handlers: list[Any] = []
     if retrying:
         interval = BackoffRetryIntervalCalculator(backoff_factor=settings.http_backoff)
@@ -315,6 +319,8 @@ class SlackSink:
         return self.channel_ids[name]
 
     def _call(self, call: Callable[[], SlackResponse], what: str) -> SlackResponse:
+        from slack_sdk.errors import SlackApiError, SlackClientError  # loaded with the client
+
         try:
             return call()
         except SlackApiError as exc:
