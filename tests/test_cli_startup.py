@@ -67,23 +67,31 @@ DAEMON_ON_DEMAND = (
 _IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$")
 
 
-def imported_by(args: list[str], tmp_path: Path) -> set[str]:
-    """The modules ``govwatch ARGS`` imports, read from ``-X importtime`` (exit 0 asserted)."""
-    env = {
-        **os.environ,
-        "GOVWATCH_SOURCES": str(tmp_path / "sources.yaml"),
-        "GOVWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'govwatch.sqlite3'}",
-        "PYTHONPATH": str(ROOT),
-    }
+def python(
+    args: list[str], tmp_path: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter with ``args``, in ``tmp_path``, the checkout on its path (exit 0
+    asserted)."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "crawler", *args],
+        [sys.executable, *args],
         capture_output=True,
         text=True,
         check=False,
         cwd=tmp_path,
-        env=env,
+        env={**env, "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def imported_by(args: list[str], tmp_path: Path) -> set[str]:
+    """The modules ``govwatch ARGS`` imports, read from ``-X importtime``."""
+    env = {
+        **os.environ,
+        "GOVWATCH_SOURCES": str(tmp_path / "sources.yaml"),
+        "GOVWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'govwatch.sqlite3'}",
+    }
+    result = python(["-X", "importtime", "-m", "crawler", *args], tmp_path, env)
     return {
         match.group(1) for line in result.stderr.splitlines() if (match := _IMPORT_LINE.match(line))
     }
@@ -133,22 +141,15 @@ def test_status_reads_the_database_without_the_crawl_stack(args: list[str], work
 
 
 def imported_in(code: str, tmp_path: Path) -> set[str]:
-    """``sys.modules`` after running ``code`` in a fresh interpreter (exit 0 asserted)."""
+    """``sys.modules`` after running ``code`` in a fresh interpreter, without govwatch's or
+    Slack's environment."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("SLACK_", "GOVWATCH_"))
     }
-    env["PYTHONPATH"] = str(ROOT)
-    result = subprocess.run(
-        [sys.executable, "-c", f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    code += "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    result = python(["-c", code], tmp_path, env)
     return set(json.loads(result.stdout.splitlines()[-1]))
 
 

@@ -106,6 +106,22 @@ def source_for(feed: Feed, source_id: str = "xx_detail") -> Any:
     return make_source(id=source_id, urls=[feed.url])
 
 
+def serve_and_publish(feed: Feed, *numbers: int) -> None:
+    """Items ``numbers``, each with its detail page served, added to the feed."""
+    for n in numbers:
+        feed.pages.route(f"/news/item-{n}.html", feed.page(n))
+        feed.publish(n)
+
+
+def watched_after_baseline(pages: PageServer, engine: Engine) -> tuple[Feed, Any]:
+    """A feed with item 1 and its source, after the source's silent baseline."""
+    feed = Feed(pages)
+    serve_and_publish(feed, 1)
+    source = source_for(feed)
+    crawl(source, engine)
+    return feed, source
+
+
 def texts(engine: Engine) -> dict[str, PublicationText]:
     """The stored detail-page outcomes, by the publication's URL path."""
     with transaction(engine) as session:
@@ -225,14 +241,8 @@ def test_a_detail_page_that_fails_is_recorded_and_the_run_succeeds(
 def test_at_most_the_cap_of_detail_pages_per_source_and_run(
     engine: Engine, pages: PageServer
 ) -> None:
-    feed = Feed(pages)
-    pages.route("/news/item-1.html", feed.page(1))
-    feed.publish(1)
-    source = source_for(feed)
-    crawl(source, engine)
-    for n in range(2, 6):
-        pages.route(f"/news/item-{n}.html", feed.page(n))
-        feed.publish(n)
+    feed, source = watched_after_baseline(pages, engine)
+    serve_and_publish(feed, 2, 3, 4, 5)
     found = crawl(source, engine, settings={"GOVWATCH_DETAIL_PAGES_PER_SOURCE": 2})[0]
     assert (found.outcome, found.items_new) == ("ok", 4)
     assert len(detail_hits(pages)) == 2
@@ -253,13 +263,8 @@ def test_a_host_asking_for_a_long_crawl_delay_gives_no_detail_page(
     engine: Engine, pages: PageServer
 ) -> None:
     pages.route("/robots.txt", Route(b"User-agent: *\nCrawl-delay: 2\n", content_type="text/plain"))
-    feed = Feed(pages)
-    pages.route("/news/item-1.html", feed.page(1))
-    feed.publish(1)
-    source = source_for(feed)
-    crawl(source, engine)
-    pages.route("/news/item-2.html", feed.page(2))
-    feed.publish(2)
+    feed, source = watched_after_baseline(pages, engine)
+    serve_and_publish(feed, 2)
     found = crawl(source, engine, settings={"GOVWATCH_DETAIL_MAX_CRAWL_DELAY": 1})[0]
     assert (found.outcome, found.items_new) == ("ok", 1)
     assert detail_hits(pages) == []
@@ -270,13 +275,8 @@ def test_a_host_asking_for_a_long_crawl_delay_gives_no_detail_page(
 def test_check_runs_and_switched_off_fetching_fetch_no_detail_page(
     engine: Engine, pages: PageServer
 ) -> None:
-    feed = Feed(pages)
-    pages.route("/news/item-1.html", feed.page(1))
-    feed.publish(1)
-    source = source_for(feed)
-    crawl(source, engine)
-    pages.route("/news/item-2.html", feed.page(2))
-    feed.publish(2)
+    feed, source = watched_after_baseline(pages, engine)
+    serve_and_publish(feed, 2)
     checked = crawl(source, engine, dry_run=True)[0]
     assert len(checked.items) == 2
     off = AppConfig(digest=DigestSettings(fetch_detail_pages=False))
