@@ -18,7 +18,13 @@ and alerted with govsim's ground truth. Prints per worker count: throughput (sou
 worker CPU per source (from /proc, over the round), the largest queue lag seen (the oldest
 queued crawl not yet started; with everything queued at once it is the time to drain the
 queue), new items lost / duplicated, alerts lost / duplicated, failed runs, extra runs (a
-source crawled twice in a round) and jobs retried as stalled. Figures go to
+source crawled twice in a round) and jobs retried as stalled; and, to read them by: the
+CPU of a registered worker with no job (over 10 s before the round: its fixed cost), how
+busy the whole machine was during the round (/proc/stat), the CPU of govsim and the
+loopback proxy, which share the cores with the workers, the rows written per crawl
+(PostgreSQL's table statistics, queue included) and the CPU of the PostgreSQL backends
+serving the run (found by ``application_name``; needs the server on this machine and read
+access to its processes' /proc entries). Figures go to
 docs/scaling.md with this command. ``--profile DIR`` records worker 0 with py-spy (installed
 in the venv by hand); ``BENCH_KEEP=1`` keeps the workers' logs in the temp directory.
 """
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -89,7 +96,10 @@ def main() -> None:
     admin = create_engine(args.database, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(f"{args.database}?options=-csearch_path%3D{schema}")
+    # application_name: the PostgreSQL backends serving this run can be told apart (their CPU)
+    engine = make_engine(
+        f"{args.database}?options=-csearch_path%3D{schema}&application_name={schema}"
+    )
     workdir = Path(tempfile.mkdtemp(prefix="gw-workers-bench-"))
     try:
         upgrade(engine)
@@ -112,6 +122,7 @@ def main() -> None:
             flush=True,
         )
         bench = Bench(sim, benchlib, args, engine, workdir, [source.id for source in sources])
+        bench.others = [sim.proc.pid] + ([proxy.pid] if proxy is not None else [])
         chooser = random.Random(7)  # noqa: S311 - a repeatable choice, not a secret
         for count in args.workers:
             published = chooser.sample([s["id"] for s in sim.sources], 10)
@@ -170,6 +181,7 @@ class Bench:
         self.sim, self.benchlib, self.args = sim, benchlib, args
         self.engine, self.workdir, self.ids = engine, workdir, ids
         self.rounds = 1  # the baseline
+        self.others: list[int] = []  # govsim and the proxy: their CPU is not govwatch's
 
     def measure(self, workers: int, published: list[int]) -> list[str]:
         env = {
@@ -193,6 +205,7 @@ class Bench:
                         )
                     )  # fmt: skip
             _wait_for_workers(self.engine, workers)
+            idle = _idle_cpu(processes)
             if self.args.profile is not None:
                 self.args.profile.mkdir(parents=True, exist_ok=True)
                 profiler = subprocess.Popen(  # noqa: S603 - our own command line
@@ -204,7 +217,9 @@ class Bench:
             before = _publication_ids(self.engine)
             self.sim.publish(published, 2)
             self.rounds += 1
-            figures = _round(self.engine, processes, self.ids, expected_runs=self.rounds)
+            figures = _round(
+                self.engine, processes, self.ids, expected_runs=self.rounds, others=self.others
+            )
         finally:
             for process in processes:
                 process.terminate()
@@ -226,7 +241,8 @@ class Bench:
         failed, extra = _runs(self.engine, len(self.ids) * self.rounds)
         retried = sum(log.read_text(errors="replace").count("Retrying the crawl") for log in logs)
         return [
-            f"{workers} worker(s): {figures}; load average {_load()}",
+            f"{workers} worker(s): {figures}; idle {idle:.0f} CPU-ms/s per worker; "
+            f"load average {_load()}",
             f"  new items {len(truth) - lost}/{len(truth)} found, {lost} lost, "
             f"{duplicated} duplicated; alerts {alerts_lost} lost, {alerts_dup} duplicated; "
             f"failed runs {failed}; extra runs {extra}; jobs retried as stalled {retried}",
@@ -235,6 +251,52 @@ class Bench:
 
 def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _idle_cpu(processes: list[subprocess.Popen[bytes]], seconds: float = 10.0) -> float:
+    """CPU-ms per second of one registered worker with no job (heartbeats, job polling,
+    sweeps, alert dispatch): the fixed cost each worker process adds, whatever it crawls."""
+    before = sum(_cpu_seconds(process.pid) for process in processes)
+    time.sleep(seconds)
+    spent = sum(_cpu_seconds(process.pid) for process in processes) - before
+    return spent / seconds / len(processes) * 1000
+
+
+def _machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _rows_written(engine: Any) -> int:
+    """Rows inserted, updated and deleted so far in the schema's tables (govwatch's and the
+    queue's), from PostgreSQL's statistics: the write load a crawl puts on the database."""
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                text(
+                    "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) "
+                    "FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+                )
+            ).scalar_one()
+        )
+
+
+def _backend_cpu(engine: Any) -> dict[int, float]:
+    """CPU so far of each PostgreSQL backend serving this run (workers, their pools and lock
+    sessions, this process), by the ``application_name`` set on the run's URL. A backend
+    that exits during a round takes its CPU with it, hence "at least"."""
+    with engine.connect() as connection:
+        pids = connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": engine.url.query["application_name"]},
+        ).scalars()
+        cpu = {}
+        for pid in pids:
+            with contextlib.suppress(OSError):  # gone since, or on another machine
+                cpu[int(pid)] = _cpu_seconds(int(pid))
+    return cpu
 
 
 def _wait_for_workers(engine: Any, workers: int, timeout: float = 300.0) -> None:
@@ -263,10 +325,16 @@ def _write_config(workdir: Path, sources: list[Any]) -> AppConfig:
 
 
 def _round(
-    engine: Any, processes: list[subprocess.Popen[bytes]], ids: list[str], expected_runs: int
+    engine: Any,
+    processes: list[subprocess.Popen[bytes]],
+    ids: list[str],
+    expected_runs: int,
+    others: list[int],
 ) -> str:
     """Queue a crawl of every source, as a restart of the scheduler would, and wait until
-    each source has ``expected_runs`` finished runs; its wall time, worker CPU and lag."""
+    each source has ``expected_runs`` finished runs; its wall time, worker CPU and lag, and
+    how busy the machine was (whose cores the workers share with govsim, the proxy,
+    PostgreSQL, this process and whatever else runs)."""
 
     async def queue_all() -> None:
         app = make_app(engine)
@@ -275,6 +343,10 @@ def _round(
                 await defer_crawl(app, source_id)
 
     cpu = sum(_cpu_seconds(process.pid) for process in processes)
+    other_cpu = sum(_cpu_seconds(pid) for pid in others)
+    machine = _machine_jiffies()
+    rows = _rows_written(engine)
+    backends = _backend_cpu(engine)
     started = time.perf_counter()
     asyncio.run(queue_all())
     queued = time.perf_counter() - started
@@ -297,10 +369,18 @@ def _round(
         time.sleep(0.5)
     wall = time.perf_counter() - started
     cpu = sum(_cpu_seconds(process.pid) for process in processes) - cpu
+    other_cpu = sum(_cpu_seconds(pid) for pid in others) - other_cpu
+    busy, total = (now - then for now, then in zip(_machine_jiffies(), machine, strict=True))
+    time.sleep(1.0)  # PostgreSQL flushes its table statistics about once a second
+    rows = _rows_written(engine) - rows
+    db_cpu = sum(spent - backends.get(pid, 0.0) for pid, spent in _backend_cpu(engine).items())
     return (
         f"{len(ids) / wall:.1f} sources/s ({len(ids)} crawls in {wall:.1f} s; queued in "
         f"{queued:.1f} s), {cpu / len(ids) * 1000:.1f} worker CPU-ms/source, "
-        f"max queue lag {worst:.1f} s"
+        f"max queue lag {worst:.1f} s; machine CPU {busy / max(total, 1):.0%} busy "
+        f"({os.cpu_count()} cores), govsim + proxy {other_cpu:.0f} CPU-s; "
+        f"{rows / len(ids):.1f} rows written per crawl; PostgreSQL backends at least "
+        f"{db_cpu / len(ids) * 1000:.1f} CPU-ms/crawl"
     )
 
 
