@@ -25,7 +25,9 @@ loopback proxy, which share the cores with the workers, the rows written per cra
 (PostgreSQL's table statistics, queue included) and the CPU of the PostgreSQL backends
 serving the run (found by ``application_name``; needs the server on this machine and read
 access to its processes' /proc entries). Figures go to
-docs/scaling.md with this command. ``--profile DIR`` records worker 0 with py-spy (installed
+docs/scaling.md with this command. On a server with autovacuum off, the queue is vacuumed
+right after a round is queued, as the scheduler does after such a burst
+(``storage.cluster.tend_queue``). ``--profile DIR`` records worker 0 with py-spy (installed
 in the venv by hand); ``BENCH_KEEP=1`` keeps the workers' logs in the temp directory.
 """
 
@@ -56,9 +58,16 @@ from loopback_hosts import addresses
 from crawler.app_config import AppConfig, read_app_config
 from crawler.outcomes import FAILED_OUTCOMES
 from crawler.runner import CrawlOptions, crawl_sources
+from crawler.service.cluster_schedule import TEND_AFTER
 from crawler.service.queue import defer_crawl, make_app
 from crawler.service.reactor import run_on_reactor
-from storage.cluster import STALLED_AFTER, ensure_queue_schema, queue_state
+from storage.cluster import (
+    STALLED_AFTER,
+    autovacuum_is_off,
+    ensure_queue_schema,
+    queue_state,
+    tend_queue,
+)
 from storage.db import make_engine, transaction, upgrade
 from storage.models import AlertOutbox, CrawlRun, Publication
 
@@ -336,11 +345,15 @@ def _round(
     how busy the machine was (whose cores the workers share with govsim, the proxy,
     PostgreSQL, this process and whatever else runs)."""
 
+    tends_queue = autovacuum_is_off(engine)
+
     async def queue_all() -> None:
         app = make_app(engine)
         async with app.open_async():
             for source_id in ids:
                 await defer_crawl(app, source_id)
+        if tends_queue and len(ids) >= TEND_AFTER:
+            tend_queue(engine)  # as the scheduler does after such a burst (autovacuum off)
 
     cpu = sum(_cpu_seconds(process.pid) for process in processes)
     other_cpu = sum(_cpu_seconds(pid) for pid in others)

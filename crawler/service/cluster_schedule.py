@@ -33,7 +33,7 @@ from crawler.service.queue import SWEEP_EVERY, defer_crawl, make_app, retry_stal
 from crawler.service.reactor import reactor_loop
 from crawler.service.scheduler import SourceScheduler
 from crawler.service.signals import forwarded_signals, wait_for
-from storage.cluster import ensure_queue_schema, require_postgres
+from storage.cluster import autovacuum_is_off, ensure_queue_schema, require_postgres, tend_queue
 from storage.models import utcnow
 from storage.run_owners import close_abandoned_runs
 
@@ -42,12 +42,19 @@ logger = logging.getLogger(__name__)
 STANDBY_POLL = 1.0
 
 
+TEND_EVERY = 60.0  # seconds between the scheduler's vacuums of the queue (autovacuum off)
+TEND_AFTER = 100  # … and right after queueing at least this many crawls at once
+
+
 class EnqueuingScheduler(SourceScheduler):
     """The daemon's scheduler, whose batches are queued for the workers."""
 
     def __init__(self, engine: Engine, config: AppConfig, app: Any, **kwargs: Any) -> None:
         super().__init__(engine, config, **kwargs)
         self.app = app
+        # Set by the daemon when the server's autovacuum is off: the scheduler then vacuums
+        # the queue itself (storage.cluster.tend_queue), or the job fetch slows to a crawl.
+        self.tends_queue = False
 
     async def _crawl(self, source_ids: list[str]) -> None:
         ids = [sid for sid in source_ids if sid in self.sources]
@@ -77,6 +84,17 @@ class EnqueuingScheduler(SourceScheduler):
             f" ({len(waiting)} still queued from before: {', '.join(waiting)})" if waiting else "",
         )
         self._back_off(ids)
+        if self.tends_queue and len(queued) >= TEND_AFTER:
+            await tend_queue_softly(self.engine)
+
+
+async def tend_queue_softly(engine: Engine) -> None:
+    """:func:`storage.cluster.tend_queue` in a thread; a failure is one log line (the next
+    sweep tries again)."""
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, tend_queue, engine)
+    except SQLAlchemyError as exc:
+        logger.warning("The crawl queue could not be vacuumed: %s", describe_error(exc))
 
 
 class ClusterDaemon(Daemon):
@@ -84,11 +102,23 @@ class ClusterDaemon(Daemon):
 
     app: Any  # the Procrastinate app the crawls are queued on
 
+    tends_queue = False  # the server's autovacuum is off: this scheduler vacuums the queue
+
     def _new_scheduler(self) -> SourceScheduler:
         self.app = make_app(self.engine)
-        return EnqueuingScheduler(
+        scheduler = EnqueuingScheduler(
             self.engine, self.config, self.app, on_database_error=self._crawl_broken
         )
+        if autovacuum_is_off(self.engine):
+            logger.warning(
+                "PostgreSQL's autovacuum is off: the scheduler vacuums the crawl queue itself "
+                "(every %.0f s, and after queueing %d crawls or more); turn autovacuum on for "
+                "govwatch's other tables",
+                TEND_EVERY,
+                TEND_AFTER,
+            )
+            self.tends_queue = scheduler.tends_queue = True
+        return scheduler
 
     def stop_requested(self) -> bool:
         return self._stop.is_set()
@@ -105,6 +135,7 @@ class ClusterDaemon(Daemon):
 
     async def _sweep_loop(self) -> None:
         loop = asyncio.get_running_loop()
+        tended = time.monotonic()
         while True:
             await asyncio.sleep(SWEEP_EVERY)
             if self.outage.down:
@@ -114,6 +145,9 @@ class ClusterDaemon(Daemon):
                 await retry_stalled_jobs(self.app)
             except Exception as exc:  # the heartbeat notices a lost database
                 logger.warning("The sweep of stalled crawls failed: %s", describe_error(exc))
+            if self.tends_queue and time.monotonic() - tended >= TEND_EVERY:
+                tended = time.monotonic()
+                await tend_queue_softly(self.engine)
 
 
 def acquire_or_stand_by(lock: SchedulerLock, stopped: Callable[[], bool]) -> bool:
