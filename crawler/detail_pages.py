@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from crawler.digest.key_points import extract_main_text
+from crawler.fetch_identity import DETAIL_MAX_BYTES
 from crawler.pipelines.run_aware import RunAware
 from crawler.pipelines.store import flush_pending
 from crawler.runs import DetailWanted, RunState
@@ -49,7 +50,6 @@ logger = logging.getLogger(__name__)
 PER_SOURCE_SETTING = "GOVWATCH_DETAIL_PAGES_PER_SOURCE"
 MAX_CRAWL_DELAY_SETTING = "GOVWATCH_DETAIL_MAX_CRAWL_DELAY"
 DETAIL_OF = "govwatch_detail_of"  # request meta: the publication id a detail request is for
-MAX_BYTES = 2 * 1024 * 1024  # as the digest build's fetcher (crawler/digest/fetch.py)
 
 
 def is_detail_request(request: Request) -> bool:
@@ -126,7 +126,7 @@ class DetailPages(RunAware):
             meta={
                 "source_id": run.source.id,
                 DETAIL_OF: wanted.publication_id,
-                "download_maxsize": MAX_BYTES,
+                "download_maxsize": DETAIL_MAX_BYTES,
             },
             callback=self.on_page,
             errback=self.on_failure,

@@ -19,6 +19,9 @@ USER_AGENT = (
 # asks for a longer Crawl-delay, by the crawl or by ``digest build``: a few such pages would
 # hold a crawl, or a build, open for many times that.
 DETAIL_MAX_CRAWL_DELAY = 30.0
+# The largest detail page read, by the crawl or by ``digest build``: a main text is a few
+# kilobytes; a larger answer is a file or a trap.
+DETAIL_MAX_BYTES = 2 * 1024 * 1024
 
 
 def is_allowed_host(host: str, allowed_domains: list[str]) -> bool:

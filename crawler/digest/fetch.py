@@ -38,12 +38,17 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.address_ranges import forbidden_reason, parse_address
 from crawler.digest.key_points import extract_main_text
-from crawler.fetch_identity import DETAIL_MAX_CRAWL_DELAY, USER_AGENT, is_allowed_host
+from crawler.fetch_identity import (
+    DETAIL_MAX_BYTES,
+    DETAIL_MAX_CRAWL_DELAY,
+    USER_AGENT,
+    is_allowed_host,
+)
 from crawler.robots_rules import RobotsRules
 from crawler.sources import SourceConfig
 from storage.models import Publication
 
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = DETAIL_MAX_BYTES
 MAX_REDIRECTS = 3
 
 

@@ -79,7 +79,7 @@ def missed_periods(
     periods: list[Period] = []
     run = previous_run(now, settings)
     while len(periods) < MAKE_UP_WEEKS:
-        period = week_of_yesterday(run, settings.timezone)
+        period = missed_period(run, settings)
         if latest_end is not None and period.end <= latest_end:
             break
         periods.append(period)

@@ -55,6 +55,21 @@ class EnqueuingScheduler(SourceScheduler):
         # Set by the daemon when the server's autovacuum is off: the scheduler then vacuums
         # the queue itself (storage.cluster.tend_queue), or the job fetch slows to a crawl.
         self.tends_queue = False
+        self._tended_at = time.monotonic()
+
+    async def tend_queue(self, *, burst: int = 0) -> None:
+        """Vacuum the queue (when this scheduler tends it) after a burst of at least
+        :data:`TEND_AFTER` queued crawls, or once :data:`TEND_EVERY` seconds have passed;
+        a failure is one log line, and the next sweep tries again."""
+        if not self.tends_queue:
+            return
+        if burst < TEND_AFTER and time.monotonic() - self._tended_at < TEND_EVERY:
+            return
+        self._tended_at = time.monotonic()
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, tend_queue, self.engine)
+        except SQLAlchemyError as exc:
+            logger.warning("The crawl queue could not be vacuumed: %s", describe_error(exc))
 
     async def _crawl(self, source_ids: list[str]) -> None:
         ids = [sid for sid in source_ids if sid in self.sources]
@@ -84,27 +99,16 @@ class EnqueuingScheduler(SourceScheduler):
             f" ({len(waiting)} still queued from before: {', '.join(waiting)})" if waiting else "",
         )
         self._back_off(ids)
-        if self.tends_queue and len(queued) >= TEND_AFTER:
-            await tend_queue_softly(self.engine)
-
-
-async def tend_queue_softly(engine: Engine) -> None:
-    """:func:`storage.cluster.tend_queue` in a thread; a failure is one log line (the next
-    sweep tries again)."""
-    try:
-        await asyncio.get_running_loop().run_in_executor(None, tend_queue, engine)
-    except SQLAlchemyError as exc:
-        logger.warning("The crawl queue could not be vacuumed: %s", describe_error(exc))
+        await self.tend_queue(burst=len(queued))
 
 
 class ClusterDaemon(Daemon):
     """``govwatch run``'s daemon, scheduling for the workers."""
 
     app: Any  # the Procrastinate app the crawls are queued on
+    scheduler: EnqueuingScheduler
 
-    tends_queue = False  # the server's autovacuum is off: this scheduler vacuums the queue
-
-    def _new_scheduler(self) -> SourceScheduler:
+    def _new_scheduler(self) -> EnqueuingScheduler:
         self.app = make_app(self.engine)
         scheduler = EnqueuingScheduler(
             self.engine, self.config, self.app, on_database_error=self._crawl_broken
@@ -117,7 +121,7 @@ class ClusterDaemon(Daemon):
                 TEND_EVERY,
                 TEND_AFTER,
             )
-            self.tends_queue = scheduler.tends_queue = True
+            scheduler.tends_queue = True
         return scheduler
 
     def stop_requested(self) -> bool:
@@ -135,7 +139,6 @@ class ClusterDaemon(Daemon):
 
     async def _sweep_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        tended = time.monotonic()
         while True:
             await asyncio.sleep(SWEEP_EVERY)
             if self.outage.down:
@@ -145,9 +148,7 @@ class ClusterDaemon(Daemon):
                 await retry_stalled_jobs(self.app)
             except Exception as exc:  # the heartbeat notices a lost database
                 logger.warning("The sweep of stalled crawls failed: %s", describe_error(exc))
-            if self.tends_queue and time.monotonic() - tended >= TEND_EVERY:
-                tended = time.monotonic()
-                await tend_queue_softly(self.engine)
+            await self.scheduler.tend_queue()
 
 
 def acquire_or_stand_by(lock: SchedulerLock, stopped: Callable[[], bool]) -> bool:

@@ -49,26 +49,24 @@ def write_scripts(folder: Path, scripts: dict[str, str]) -> Path:
     return folder
 
 
-def test_annotated_revision_lines_are_read(tmp_path: Path) -> None:
-    scripts = write_scripts(
-        tmp_path,
-        {
-            "a.py": '"""first\n\nRevision ID: a1\n"""\nrevision: str = "a1"\ndown_revision = None\n',
-            "b.py": "revision: str = 'b2'\ndown_revision: str | None = 'a1'\n",
-            "__init__.py": "",
-        },
-    )
-    assert head_revision(scripts) == "b2" == alembic_head(scripts)
+ANNOTATED = {  # type annotations and a docstring naming the revision, as Alembic writes them
+    "a.py": '"""first\n\nRevision ID: a1\n"""\nrevision: str = "a1"\ndown_revision = None\n',
+    "b.py": "revision: str = 'b2'\ndown_revision: str | None = 'a1'\n",
+    "__init__.py": "",
+}
+MERGED = {  # two branches merged: left to Alembic's own reading
+    "a.py": 'revision = "a"\ndown_revision = None\n',
+    "b.py": 'revision = "b"\ndown_revision = "a"\n',
+    "c.py": 'revision = "c"\ndown_revision = "a"\n',
+    "d.py": 'revision = "d"\ndown_revision = ("b", "c")\n',
+}
 
 
-def test_a_merge_is_left_to_alembic(tmp_path: Path) -> None:
-    scripts = write_scripts(
-        tmp_path,
-        {
-            "a.py": 'revision = "a"\ndown_revision = None\n',
-            "b.py": 'revision = "b"\ndown_revision = "a"\n',
-            "c.py": 'revision = "c"\ndown_revision = "a"\n',
-            "d.py": 'revision = "d"\ndown_revision = ("b", "c")\n',
-        },
-    )
-    assert head_revision(scripts) == "d" == alembic_head(scripts)
+@pytest.mark.parametrize(
+    ("scripts", "head"), [(ANNOTATED, "b2"), (MERGED, "d")], ids=["annotated", "merge"]
+)
+def test_the_head_of_odd_scripts_is_alembics(
+    tmp_path: Path, scripts: dict[str, str], head: str
+) -> None:
+    folder = write_scripts(tmp_path, scripts)
+    assert head_revision(folder) == head == alembic_head(folder)
